@@ -1,0 +1,45 @@
+# Two commands do everything on a fresh machine with Python 3.11 and make:
+#   make demo   — install, run the nightly flow on data/sample, print where the reports are
+#   make test   — install, run the test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+TOOLS := .tools
+UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_OUT ?= out/demo
+AS_OF ?= 2026-11-24
+BENCH_DIR ?= bench-data
+BENCH_HOUSEHOLDS ?= 1300000
+BENCH_COUNTIES ?= 100
+
+.PHONY: install demo test lint bench bench-ingest sample clean
+
+$(TOOLS)/bin/uv:
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+install: $(VENV)/.synced
+
+demo: install
+	$(BIN)/fangpin run --inbox data/sample/inbox --config data/sample/fangpin.toml --as-of $(AS_OF) --out $(DEMO_OUT)
+
+test: install
+	$(BIN)/pytest -q -n 2 --dist loadfile
+
+lint: install
+	$(BIN)/ruff check .
+
+sample: install
+	rm -rf data/sample/inbox
+	$(BIN)/fangpin generate --out data/sample --households 2000 --seed 7 --as-of $(AS_OF)
+
+bench bench-ingest: install
+	$(BIN)/python -m pipelines.bench --dir $(BENCH_DIR) --households $(BENCH_HOUSEHOLDS) --counties $(BENCH_COUNTIES)
+
+clean:
+	rm -rf out $(VENV) $(TOOLS) .pytest_cache
