@@ -1,4 +1,4 @@
-"""The nightly flow: ingest → source checks → feedback → screening → logic checks → reports → publish.
+"""The nightly flow: ingest → source checks → feedback → screening → logic → apply feedback → reports → publish.
 
 Only wiring lives here; each stage is a plain function of the package that owns it
 (sources/, checks/, reports/), testable without Prefect. The Prefect tasks wrap them.
@@ -73,6 +73,12 @@ def _logic(ctx):
     return run_logic(ctx)
 
 
+def _apply_feedback(ctx):
+    from checks.feedback import apply_feedback
+
+    return apply_feedback(ctx)
+
+
 def _reports(ctx):
     from reports.scorecard import write_scorecard
     from reports.workbooks import write_township_workbooks
@@ -85,6 +91,7 @@ STAGES = {
     "feedback": _feedback,
     "screening": _screening,
     "logic": _logic,
+    "apply_feedback": _apply_feedback,
     "reports": _reports,
 }
 
