@@ -1,27 +1,56 @@
 """The nightly flow: ingest → source checks → feedback → screening → logic → apply feedback → reports → publish.
 
 Only wiring lives here; each stage is a plain function of the package that owns it
-(sources/, checks/, reports/), testable without Prefect. The Prefect tasks wrap them.
+(sources/, checks/, reports/), testable without Prefect. `run_once` is the whole run
+as a plain function (tests call it directly); `nightly` is the Prefect flow around it,
+which runs one Prefect task per inbox folder (two at a time) and one per stage, so a
+transient file error is retried by Prefect and the Prefect UI shows where time went.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib
 import json
 import secrets
 import time
+import tomllib
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipelines import store
-from pipelines.config import load_config
+from pipelines.config import Config, load_config
 from pipelines.context import RunContext
 
 DEPARTMENT_FOLDERS = [
     "roster", "civil_affairs", "health_insurance", "education", "housing", "disability",
 ]
+FEEDBACK_FOLDER = "feedback"
+SPECS_DIR = Path(__file__).resolve().parent.parent / "sources" / "specs"
+INGEST_RETRIES = 2
+
+# (event, details) callback for progress lines; the CLI sets it, the flow never needs it.
+_progress: Callable[[str, dict], None] | None = None
+# The context of the run in progress or last run in this process, for the CLI's summary on failure.
+last_context: RunContext | None = None
+
+
+def set_progress(callback: Callable[[str, dict], None] | None) -> None:
+    global _progress
+    _progress = callback
+
+
+def _emit(event: str, **details) -> None:
+    if _progress is not None:
+        _progress(event, details)
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -29,117 +58,471 @@ def new_run_id(now: datetime | None = None) -> str:
     return now.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
 
 
-def _timed(ctx: RunContext, stage: str, fn, *args):
+def county_today(config: Config) -> date:
+    """Today in the county's time zone ([schedule] timezone, Asia/Shanghai by default).
+
+    Why: the 02:00 Beijing-time run happens at 18:00 UTC the day before; a server
+    clock in UTC must not date the run a day early.
+    """
+    return datetime.now(ZoneInfo(config.schedule.get("timezone") or "Asia/Shanghai")).date()
+
+
+def folder_tables() -> dict[str, list[str]]:
+    """Inbox folder -> the warehouse tables its files are read into, from sources/specs.
+
+    Specs of intermediate shapes (the national person-level export, reshaped into
+    households/members) are not warehouse tables and are left out.
+    """
+    tables = set(store.warehouse_tables())
+    out: dict[str, list[str]] = {}
+    for spec in sorted(SPECS_DIR.glob("*.toml")):
+        meta = tomllib.loads(spec.read_text(encoding="utf-8"))
+        if meta.get("folder") and meta.get("table") in tables:
+            out.setdefault(meta["folder"], []).append(meta["table"])
+    return out
+
+
+# ---------------------------------------------------------------- fingerprints and reuse
+
+def fingerprint_folder(inbox: Path, folder: str) -> list[dict]:
+    """Every file under inbox/folder: path relative to the inbox, size, SHA-256 of the content.
+
+    Hidden files and Excel's ~$ lock files are left out: they come and go while
+    someone has a workbook open and say nothing about the data.
+    """
+    root = Path(inbox) / folder
+    if not root.is_dir():
+        return []
+    files = []
+    for p in sorted(root.rglob("*")):
+        if not p.is_file() or p.name.startswith((".", "~$")):
+            continue
+        with p.open("rb") as fh:
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()
+        files.append({
+            "file": p.relative_to(inbox).as_posix(), "size": p.stat().st_size, "sha256": digest,
+        })
+    return files
+
+
+def plan_reuse(ctx: RunContext, fingerprints: dict[str, list[dict]], reread: bool) -> dict[str, str]:
+    """Folders whose normalised rows can be copied from the last completed run: folder -> run_id.
+
+    A folder is not re-read when the last completed run (by finish time) used the
+    same configuration and saw exactly the same files (path, size, SHA-256) in it.
+    A department folder also needs the roster unchanged, because department rows
+    carry townships resolved against the roster's spelling. An empty folder is
+    always "read" (nothing to copy; its rules are skipped as usual).
+    """
+    if reread:
+        return {}
+    row = ctx.cursor().execute(
+        "SELECT run_id, fingerprints, config_digest FROM hist.runs WHERE status = 'completed'"
+        " ORDER BY finished_at DESC, run_id DESC LIMIT 1"
+    ).fetchone()
+    if not row or row[1] is None or row[2] != ctx.config.digest:
+        return {}
+    prev_id, prev_fp = row[0], json.loads(row[1])
+    roster_same = prev_fp.get("roster") == fingerprints.get("roster")
+    plan = {}
+    for folder in DEPARTMENT_FOLDERS:
+        files = fingerprints.get(folder) or []
+        if files and prev_fp.get(folder) == files and (folder == "roster" or roster_same):
+            plan[folder] = prev_id
+    return plan
+
+
+def _clear_folder(con, run_id: str, folder: str, tables: list[str]) -> None:
+    """Remove what an earlier attempt at this folder loaded, so a retry never doubles rows."""
+    for table in tables:
+        con.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
+    if tables:
+        con.execute(
+            "DELETE FROM rejects WHERE run_id = ? AND source_table IN (SELECT unnest(?::VARCHAR[]))",
+            [run_id, tables],
+        )
+    con.execute("DELETE FROM input_files WHERE run_id = ? AND folder = ?", [run_id, folder])
+
+
+def _copy_folder(con, run_id: str, folder: str, tables: list[str], prev_id: str) -> None:
+    for table in tables:
+        con.execute(
+            f"INSERT INTO {table} BY NAME SELECT * REPLACE (?::VARCHAR AS run_id)"
+            f" FROM hist.{table} WHERE run_id = ?",
+            [run_id, prev_id],
+        )
+    if tables:
+        con.execute(
+            "INSERT INTO rejects BY NAME SELECT * REPLACE (?::VARCHAR AS run_id) FROM hist.rejects"
+            " WHERE run_id = ? AND source_table IN (SELECT unnest(?::VARCHAR[]))",
+            [run_id, prev_id, tables],
+        )
+    con.execute(
+        "INSERT INTO input_files BY NAME SELECT * REPLACE (?::VARCHAR AS run_id) FROM hist.input_files"
+        " WHERE run_id = ? AND folder = ?",
+        [run_id, prev_id, folder],
+    )
+
+
+def _stamp_fingerprints(con, run_id: str, folder: str, files: list[dict]) -> None:
+    """input_files.fingerprint = the file's SHA-256, on every sheet row of that file."""
+    if not files:
+        return
+    con.execute(
+        "UPDATE input_files AS i SET fingerprint = f.sha256"
+        " FROM (SELECT unnest(?::VARCHAR[]) AS file, unnest(?::VARCHAR[]) AS sha256) AS f"
+        " WHERE i.run_id = ? AND i.folder = ? AND i.fingerprint IS NULL"
+        " AND (i.file = f.file OR i.file = substr(f.file, length(?) + 2))",
+        [[f["file"] for f in files], [f["sha256"] for f in files], run_id, folder, folder],
+    )
+
+
+def ingest_one(ctx: RunContext, folder: str, reuse_from: str | None) -> str:
+    """Load one inbox folder into the working database (or copy it unchanged). Safe to retry."""
+    tables = ctx.notes["folder_tables"].get(folder, [])
+    con = ctx.cursor()
     t0 = time.perf_counter()
+    _clear_folder(con, ctx.run_id, folder, tables)
+    if reuse_from:
+        _copy_folder(con, ctx.run_id, folder, tables, reuse_from)
+        how = f"unchanged since run {reuse_from}: rows copied, not re-read"
+    else:
+        ingest_folder = _stage_function("sources.ingest", "ingest_folder")
+        if ingest_folder is None:
+            ctx.skip("source", folder, "sources.ingest.ingest_folder is not available")
+            how = "not read"
+        else:
+            ingest_folder(ctx, folder)
+            how = "read"
+    _stamp_fingerprints(con, ctx.run_id, folder, ctx.notes["fingerprints"].get(folder, []))
+    seconds = round(time.perf_counter() - t0, 3)
+    with ctx._lock:
+        ctx.stage_seconds[f"ingest:{folder}"] = seconds
+    _emit("folder", folder=folder, how=how, seconds=seconds)
+    return how
+
+
+def is_transient(exc: BaseException) -> bool:
+    """File-system trouble (a share that blinked, a file still being copied) is worth a retry; bugs are not."""
+    return isinstance(exc, OSError)
+
+
+# ---------------------------------------------------------------- stages
+
+def _stage_function(module: str, name: str):
+    """The stage's function, or None while its module is not written yet.
+
+    Only the stage's own module being absent counts as "not available": any other
+    import error inside an existing stage is a real bug and propagates.
+    """
     try:
-        return fn(*args)
-    finally:
-        ctx.stage_seconds[stage] = round(ctx.stage_seconds.get(stage, 0) + time.perf_counter() - t0, 3)
-
-
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
-def ingest_task(ctx: RunContext, folder: str):
-    from sources.ingest import ingest_folder
-
-    return ingest_folder(ctx, folder)
-
-
-@task(cache_policy=NO_CACHE)
-def stage_task(ctx: RunContext, stage: str):
-    return _timed(ctx, stage, STAGES[stage], ctx)
-
-
-def _source_checks(ctx):
-    from checks.source_checks import run_source_checks
-
-    return run_source_checks(ctx)
-
-
-def _feedback(ctx):
-    from checks.feedback import read_feedback
-
-    return read_feedback(ctx)
-
-
-def _screening(ctx):
-    from checks.screening import run_screening
-
-    return run_screening(ctx)
-
-
-def _logic(ctx):
-    from checks.logic import run_logic
-
-    return run_logic(ctx)
-
-
-def _apply_feedback(ctx):
-    from checks.feedback import apply_feedback
-
-    return apply_feedback(ctx)
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
+            return None
+        raise
+    return getattr(mod, name, None)
 
 
 def _reports(ctx):
-    from reports.scorecard import write_scorecard
-    from reports.workbooks import write_township_workbooks
+    workbooks = _stage_function("reports.workbooks", "write_township_workbooks")
+    scorecard = _stage_function("reports.scorecard", "write_scorecard")
+    result = {}
+    for key, fn, label in (("workbooks", workbooks, "reports.workbooks"),
+                           ("scorecard", scorecard, "reports.scorecard")):
+        if fn is None:
+            ctx.skip("stage", label, f"{label} is not available")
+        else:
+            result[key] = fn(ctx)
+    return result
 
-    return {"workbooks": write_township_workbooks(ctx), "scorecard": write_scorecard(ctx)}
 
-
-STAGES = {
-    "source_checks": _source_checks,
-    "feedback": _feedback,
-    "screening": _screening,
-    "logic": _logic,
-    "apply_feedback": _apply_feedback,
-    "reports": _reports,
+STAGE_FUNCTIONS = {
+    "source_checks": ("checks.source_checks", "run_source_checks"),
+    "feedback": ("checks.feedback", "read_feedback"),
+    "screening": ("checks.screening", "run_screening"),
+    "logic": ("checks.logic", "run_logic"),
+    "apply_feedback": ("checks.feedback", "apply_feedback"),
 }
+STAGES = [*STAGE_FUNCTIONS, "reports"]
 
 
-def run_once(inbox: Path, config_path: Path | None, as_of: date, out: Path) -> RunContext:
-    """One complete run, published at the end. Plain function: the Prefect flow wraps it."""
-    config = load_config(config_path)
-    run_id = new_run_id()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    con = store.open_work(out, run_id)
-    ctx = RunContext(run_id=run_id, as_of=as_of, inbox=Path(inbox), out=out, config=config, con=con)
-    con.execute(
-        "INSERT INTO runs (run_id, as_of_date, started_at, status, inbox, config_digest, county)"
-        " VALUES (?, ?, ?, 'running', ?, ?, ?)",
-        [run_id, as_of, datetime.now(), str(Path(inbox).resolve()), config.digest, config.county],
-    )
+def run_stage(ctx: RunContext, stage: str):
+    """Run one stage, timed; a stage whose module is not there yet is recorded as skipped."""
+    _emit("stage", stage=stage)
+    ctx.notes["stage"] = stage
+    t0 = time.perf_counter()
     try:
-        t0 = time.perf_counter()
-        futures = [ingest_task.submit(ctx, folder) for folder in DEPARTMENT_FOLDERS]
-        for f in futures:
-            f.result()
-        ctx.stage_seconds["ingest"] = round(time.perf_counter() - t0, 3)
-        for stage in STAGES:
-            stage_task(ctx, stage)
-        _finish(ctx, "completed")
-        store.publish(con, out, run_id, complete=True)
-    except BaseException:
-        _finish(ctx, "failed")
-        store.publish(con, out, run_id, complete=False)
-        raise
+        if stage == "reports":
+            return _reports(ctx)
+        module, name = STAGE_FUNCTIONS[stage]
+        fn = _stage_function(module, name)
+        if fn is None:
+            ctx.skip("stage", stage, f"{module}.{name} is not available")
+            return None
+        return fn(ctx)
     finally:
-        con.close()
-        store.discard_work(out, run_id)
+        ctx.stage_seconds[stage] = round(ctx.stage_seconds.get(stage, 0) + time.perf_counter() - t0, 3)
+        _emit("stage_done", stage=stage, seconds=ctx.stage_seconds[stage])
+
+
+def resolve_townships(ctx: RunContext) -> None:
+    """sources.ingest.resolve_townships(ctx) after every folder is loaded, when the reader provides it."""
+    fn = _stage_function("sources.ingest", "resolve_townships")
+    if fn is not None:
+        t0 = time.perf_counter()
+        fn(ctx)
+        ctx.stage_seconds["townships"] = round(time.perf_counter() - t0, 3)
+
+
+def _ingest_plain(ctx: RunContext, plan: dict[str, str]) -> None:
+    """Ingest without Prefect: two folders at a time, transient errors retried like the Prefect task."""
+    def one(folder):
+        for attempt in range(INGEST_RETRIES + 1):
+            try:
+                return ingest_one(ctx, folder, plan.get(folder))
+            except Exception as exc:
+                if attempt == INGEST_RETRIES or not is_transient(exc):
+                    raise
+                time.sleep(1)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for f in [pool.submit(one, folder) for folder in DEPARTMENT_FOLDERS]:
+            f.result()
+
+
+def _stage_plain(ctx: RunContext, stage: str):
+    return run_stage(ctx, stage)
+
+
+# ---------------------------------------------------------------- the run
+
+def run_once(
+    inbox: Path,
+    config_path: Path | None,
+    as_of: date | None,
+    out: Path,
+    *,
+    reread: bool = False,
+    ingest: Callable[[RunContext, dict[str, str]], None] | None = None,
+    stage: Callable[[RunContext, str], object] | None = None,
+) -> RunContext:
+    """One complete run, published at the end. Plain function: the Prefect flow wraps it.
+
+    `ingest` and `stage` say how folders and stages are executed (plain threads by
+    default; Prefect tasks inside the flow). Raises store.RunInProgress when another
+    run holds OUT, and re-raises a stage's error after recording the run as failed.
+    """
+    global last_context
+    ingest = ingest or _ingest_plain
+    stage = stage or _stage_plain
+    config = load_config(config_path)
+    as_of = as_of or county_today(config)
+    inbox = Path(inbox)
+    if not inbox.is_dir():
+        raise FileNotFoundError(f"inbox {inbox} is not a directory")
+    out = Path(out)
+    with store.run_lock(out):
+        recovered = store.recover_leftovers(out)
+        run_id = new_run_id()
+        wh = config.raw.get("warehouse", {})
+        con = store.open_work(out, run_id, wh.get("memory_limit"), wh.get("threads"))
+        ctx = RunContext(run_id=run_id, as_of=as_of, inbox=inbox, out=out, config=config, con=con)
+        last_context = ctx
+        ctx.notes["recovered"] = recovered
+        ctx.notes["stage"] = "start"
+        started = datetime.now()
+        con.execute(
+            "INSERT INTO runs (run_id, as_of_date, started_at, status, inbox, config_digest, county)"
+            " VALUES (?, ?, ?, 'running', ?, ?, ?)",
+            [run_id, as_of, started, str(inbox.resolve()), config.digest, config.county],
+        )
+        _emit("start", run_id=run_id, as_of=as_of.isoformat(), out=str(out.resolve()))
+        try:
+            t0 = time.perf_counter()
+            fingerprints = {f: fingerprint_folder(inbox, f) for f in [*DEPARTMENT_FOLDERS, FEEDBACK_FOLDER]}
+            ctx.stage_seconds["fingerprints"] = round(time.perf_counter() - t0, 3)
+            ctx.notes["fingerprints"] = fingerprints
+            ctx.notes["folder_tables"] = folder_tables()
+            ctx.notes["reused"] = plan = plan_reuse(ctx, fingerprints, reread)
+            con.execute("UPDATE runs SET fingerprints = ? WHERE run_id = ?",
+                        [json.dumps(fingerprints, ensure_ascii=False), run_id])
+            t0 = time.perf_counter()
+            ctx.notes["stage"] = "ingest"
+            ingest(ctx, plan)
+            resolve_townships(ctx)
+            ctx.stage_seconds["ingest"] = round(time.perf_counter() - t0, 3)
+            for name in STAGES:
+                stage(ctx, name)
+            ctx.notes["stage"] = "publish"
+            _finish(ctx, "completed")
+            t0 = time.perf_counter()
+            store.publish(con, out, run_id, complete=True)
+            ctx.stage_seconds["publish"] = round(time.perf_counter() - t0, 3)
+            ctx.notes["status"] = "completed"
+        except BaseException as exc:
+            ctx.notes["status"] = "failed"
+            ctx.notes["error"] = f"{type(exc).__name__} in stage {ctx.notes.get('stage', 'start')}"
+            _emit("error", error=ctx.notes["error"], trace=traceback.format_exc())
+            try:
+                _finish(ctx, "failed")
+                store.publish(con, out, run_id, complete=False)
+            except Exception as record_exc:
+                raise RuntimeError(f"run {run_id} failed and could not be recorded") from record_exc
+            raise
+        finally:
+            con.close()
+            store.discard_work(out, run_id)
+            _write_summary(ctx)
+            _emit("done", summary=ctx.notes.get("summary"))
     return ctx
 
 
 def _finish(ctx: RunContext, status: str) -> None:
+    """Write the run's final row: status, timings, counts, what was skipped, the summary."""
+    try:
+        summary = build_summary(ctx, status)
+    except Exception:
+        if status == "completed":
+            raise
+        summary = {"run_id": ctx.run_id, "as_of": ctx.as_of.isoformat(), "status": status,
+                   "error": ctx.notes.get("error"), "finished_at": datetime.now().isoformat(timespec="seconds"),
+                   "tables": {}, "skipped": list(ctx.skipped), "stage_seconds": dict(ctx.stage_seconds)}
+    ctx.notes["summary"] = summary
     ctx.con.execute(
-        "UPDATE runs SET status = ?, finished_at = ?, stage_seconds = ?, skipped = ? WHERE run_id = ?",
-        [status, datetime.now(), json.dumps(ctx.stage_seconds),
-         json.dumps(ctx.skipped, ensure_ascii=False), ctx.run_id],
+        "UPDATE runs SET status = ?, finished_at = ?, stage_seconds = ?, skipped = ?, row_counts = ?,"
+        " summary = ? WHERE run_id = ?",
+        [status, summary["finished_at"], json.dumps(ctx.stage_seconds),
+         json.dumps(ctx.skipped, ensure_ascii=False), json.dumps(summary["tables"], ensure_ascii=False),
+         json.dumps(summary, ensure_ascii=False), ctx.run_id],
     )
 
 
-@flow(name="fangpin-nightly", log_prints=True)
-def nightly(inbox: str, config: str | None = None, as_of: str | None = None, out: str = "out") -> str:
-    """The nightly run as a Prefect flow (what `fangpin run` and the scheduled deployment call)."""
-    d = date.fromisoformat(as_of) if as_of else date.today()
-    ctx = run_once(Path(inbox), Path(config) if config else None, d, Path(out))
+def build_summary(ctx: RunContext, status: str) -> dict:
+    """The end-of-run summary: counts and reasons only, never a name or ID number."""
+    con = ctx.cursor()
+    finished = datetime.now()
+    started = con.execute("SELECT started_at FROM runs WHERE run_id = ?", [ctx.run_id]).fetchone()[0]
+    sources = {
+        r[0]: {"files": r[1], "rows_read": r[2], "rows_loaded": r[3], "rows_rejected": r[4], "duplicates": r[5]}
+        for r in con.execute(
+            "SELECT source_table, count(DISTINCT file || coalesce('#' || sheet, '')),"
+            " coalesce(sum(rows_read), 0)::BIGINT, coalesce(sum(rows_loaded), 0)::BIGINT,"
+            " coalesce(sum(rows_rejected), 0)::BIGINT, coalesce(sum(duplicates), 0)::BIGINT"
+            " FROM input_files WHERE status = 'loaded' AND source_table IS NOT NULL"
+            " GROUP BY ALL ORDER BY 1"
+        ).fetchall()
+    }
+    files_skipped = [
+        {"file": r[0], "sheet": r[1], "status": r[2], "reason": r[3]}
+        for r in con.execute(
+            "SELECT file, sheet, status, reason FROM input_files WHERE status <> 'loaded' ORDER BY ALL"
+        ).fetchall()
+    ]
+    tables = {}
+    for table in store.warehouse_tables():
+        tables[table] = {"rows": con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]}
+        if table in sources:
+            tables[table].update({k: v for k, v in sources[table].items() if k != "files"})
+    warnings: dict[str, dict[str, int]] = {}
+    for code, st, n in con.execute(
+        "SELECT rule_code, coalesce(status, ''), count(*) FROM warnings GROUP BY ALL ORDER BY ALL"
+    ).fetchall():
+        warnings.setdefault(code, {})[st] = n
+    logic = dict(con.execute(
+        "SELECT rule_code, count(*) FROM logic_errors GROUP BY ALL ORDER BY ALL"
+    ).fetchall())
+    return {
+        "run_id": ctx.run_id,
+        "as_of": ctx.as_of.isoformat(),
+        "status": status,
+        "county": ctx.config.county,
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": finished.isoformat(timespec="seconds"),
+        "seconds": round((finished - started).total_seconds(), 3),
+        "error": ctx.notes.get("error"),
+        "out": str(Path(ctx.out).resolve()),
+        "warehouse": str((Path(ctx.out) / "warehouse.duckdb").resolve()),
+        "reports_dir": str(Path(ctx.reports_dir).resolve()),
+        "sources": sources,
+        "reused": ctx.notes.get("reused", {}),
+        "files_skipped": files_skipped,
+        "skipped": list(ctx.skipped),
+        "tables": tables,
+        "warnings_by_rule": warnings,
+        "logic_errors_by_rule": logic,
+        "stage_seconds": dict(ctx.stage_seconds),
+        "recovered_runs": ctx.notes.get("recovered", []),
+    }
+
+
+def _write_summary(ctx: RunContext) -> None:
+    """summary.json beside the reports, for monitoring: written for failed runs too."""
+    summary = ctx.notes.get("summary")
+    if summary is None:
+        return
+    summary = {**summary, "stage_seconds": dict(ctx.stage_seconds)}
+    ctx.notes["summary"] = summary
+    path = Path(ctx.reports_dir) / "summary.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    tmp.replace(path)
+
+
+# ---------------------------------------------------------------- Prefect
+
+def _retry_transient(task_, task_run, state) -> bool:
+    try:
+        exc = state.result(raise_on_failure=False)
+    except Exception:
+        return False
+    return isinstance(exc, BaseException) and is_transient(exc)
+
+
+@task(cache_policy=NO_CACHE, retries=INGEST_RETRIES, retry_delay_seconds=2,
+      retry_condition_fn=_retry_transient)
+def ingest_task(ctx: RunContext, folder: str, reuse_from: str | None) -> str:
+    return ingest_one(ctx, folder, reuse_from)
+
+
+@task(cache_policy=NO_CACHE)
+def stage_task(ctx: RunContext, stage: str):
+    return run_stage(ctx, stage)
+
+
+def _ingest_prefect(ctx: RunContext, plan: dict[str, str]) -> None:
+    futures = [
+        ingest_task.with_options(name=f"ingest-{folder}").submit(ctx, folder, plan.get(folder))
+        for folder in DEPARTMENT_FOLDERS
+    ]
+    errors = []
+    for f in futures:
+        try:
+            f.result()
+        except Exception as exc:
+            errors.append(exc)
+    if errors:
+        raise errors[0]
+
+
+def _stage_prefect(ctx: RunContext, stage: str):
+    return stage_task.with_options(name=stage)(ctx, stage)
+
+
+@flow(name="fangpin-nightly", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=2))
+def nightly(
+    inbox: str,
+    config: str | None = None,
+    as_of: str | None = None,
+    out: str = "out",
+    reread: bool = False,
+) -> str:
+    """The nightly run as a Prefect flow (what `fangpin run` and the scheduled deployment call).
+
+    as_of defaults to today in the county's time zone.
+    """
+    d = date.fromisoformat(as_of) if as_of else None
+    ctx = run_once(Path(inbox), Path(config) if config else None, d, Path(out), reread=reread,
+                   ingest=_ingest_prefect, stage=_stage_prefect)
     return ctx.run_id

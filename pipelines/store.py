@@ -2,10 +2,11 @@
 
 Layout under OUT/:
 
-    warehouse.duckdb        catalogue: one view per table over store/*/<table>.parquet, with comments
+    warehouse.duckdb        catalogue: one view per table over store/<run_id>/<table>.parquet, with comments
     store/<run_id>/         one folder per finished run: <table>.parquet for every table
     .staging/<run_id>/      partitions being written; renamed into store/ when complete
     .work/<run_id>.duckdb   the run's private working database (deleted after publish)
+    .lock                   held (flock) by the one run allowed on OUT at a time
 
 Why this shape: an analyst's `duckdb warehouse.duckdb` (read-only or not) holds a
 lock that a writer would trip over, and a run killed halfway must leave nothing
@@ -16,12 +17,22 @@ with a fresh one (os.replace; an open handle keeps the old inode). Until the
 rename, every view — including latest_* — shows the previous complete run.
 A failed run publishes only its runs.parquet, so it is recorded but never
 "latest".
+
+The catalogue's views name their Parquet files one by one, by absolute path,
+rather than globbing store/: a connection opened before a publish keeps seeing
+exactly the runs it was opened on (a snapshot) until it reconnects, and a
+folder half-copied into store/ by hand can never leak into it. The price:
+after moving OUT/ the catalogue must be rebuilt (`fangpin catalog --out DIR`;
+every run rebuilds it too).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -29,6 +40,13 @@ import duckdb
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 SCHEMA_FILES = sorted((SQL_DIR / "schema").glob("*.sql"))
 VIEW_FILES = sorted((SQL_DIR / "views").glob("*.sql"))
+
+DEFAULT_MEMORY_LIMIT = "6GB"
+DEFAULT_THREADS = 2
+
+
+class RunInProgress(RuntimeError):
+    """Another run holds OUT/.lock: two runs must never publish into one warehouse at once."""
 
 
 def schema_sql() -> str:
@@ -50,27 +68,39 @@ def store_dir(out: Path) -> Path:
     return Path(out).resolve() / "store"
 
 
-def open_work(out: Path, run_id: str, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
-    """A fresh private database for one run, with the warehouse DDL applied."""
+def open_work(
+    out: Path, run_id: str, memory_limit: str | None = None, threads: int | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A fresh private database for one run, with the warehouse DDL applied.
+
+    memory_limit / threads default to what a 24 GB, 2-core county server can
+    give one run while analysts keep working (6GB, 2); DuckDB spills the rest
+    to OUT/.work/<run_id>.tmp/, which discard_work removes.
+    """
     work = Path(out) / ".work"
     work.mkdir(parents=True, exist_ok=True)
     path = work / f"{run_id}.duckdb"
     for stale in (path, path.with_suffix(".duckdb.wal")):
         stale.unlink(missing_ok=True)
     con = duckdb.connect(str(path))
-    if memory_limit:
-        con.execute(f"SET memory_limit = '{memory_limit}'")
+    con.execute(f"SET memory_limit = '{memory_limit or DEFAULT_MEMORY_LIMIT}'")
+    con.execute(f"SET threads = {int(threads or DEFAULT_THREADS)}")
+    con.execute(f"SET temp_directory = '{(work / f'{run_id}.tmp').resolve().as_posix()}'")
     con.execute(schema_sql())
     attach_history(con, out)
     return con
 
 
-def _store_view_sql(store: Path, table: str, empty_from: str) -> str:
-    files = list(store.glob(f"*/{table}.parquet"))
+def published_files(out: Path, table: str) -> list[Path]:
+    """Every published partition of a table, oldest run first (run ids sort by start time)."""
+    return sorted(store_dir(out).glob(f"*/{table}.parquet"))
+
+
+def _store_view_sql(files: list[Path], empty_from: str) -> str:
     if not files:
         return f"SELECT * FROM {empty_from} WHERE false"
-    pattern = (store / "*" / f"{table}.parquet").as_posix()
-    return f"SELECT * FROM read_parquet('{pattern}', union_by_name = true)"
+    listed = ", ".join(_quote(f.as_posix()) for f in files)
+    return f"SELECT * FROM read_parquet([{listed}], union_by_name = true)"
 
 
 def attach_history(con: duckdb.DuckDBPyConnection, out: Path) -> None:
@@ -79,11 +109,11 @@ def attach_history(con: duckdb.DuckDBPyConnection, out: Path) -> None:
     `hist.runs` etc. let screening compute 新增/持续/已解除 against the previous run
     and the scorecard its trends, without opening the analysts' catalogue file.
     """
-    store = store_dir(out)
     con.execute("CREATE SCHEMA IF NOT EXISTS hist")
     for table in warehouse_tables():
         con.execute(
-            f"CREATE OR REPLACE VIEW hist.{table} AS {_store_view_sql(store, table, f'main.{table}')}"
+            f"CREATE OR REPLACE VIEW hist.{table} AS "
+            f"{_store_view_sql(published_files(out, table), f'main.{table}')}"
         )
 
 
@@ -105,13 +135,25 @@ def publish(con: duckdb.DuckDBPyConnection, out: Path, run_id: str, complete: bo
             " (FORMAT parquet, COMPRESSION zstd)",
             [run_id],
         )
+    _fsync_dir(staging)
     final = store_dir(out) / run_id
     final.parent.mkdir(parents=True, exist_ok=True)
     if final.exists():
         shutil.rmtree(final)
     os.rename(staging, final)
+    _fsync_dir(final.parent)
     build_catalogue(out)
     return final
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a rename durable: a power cut after publish must not lose the run."""
+    for f in [*path.glob("*.parquet"), path] if path.is_dir() else [path]:
+        fd = os.open(f, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def build_catalogue(out: Path) -> Path:
@@ -136,9 +178,9 @@ def build_catalogue(out: Path) -> Path:
         cat.execute(schema_sql().replace("CREATE TABLE IF NOT EXISTS ", "CREATE TABLE IF NOT EXISTS empty.")
                     .replace("COMMENT ON TABLE ", "COMMENT ON TABLE empty.")
                     .replace("COMMENT ON COLUMN ", "COMMENT ON COLUMN empty."))
-        store = store_dir(out)
         for table, comment in comments:
-            cat.execute(f"CREATE VIEW {table} AS {_store_view_sql(store, table, f'empty.{table}')}")
+            files = published_files(out, table)
+            cat.execute(f"CREATE VIEW {table} AS {_store_view_sql(files, f'empty.{table}')}")
             cat.execute(f"COMMENT ON VIEW {table} IS {_quote(comment)}")
         for table, column, comment in col_comments:
             cat.execute(f"COMMENT ON COLUMN {table}.{column} IS {_quote(comment)}")
@@ -147,8 +189,21 @@ def build_catalogue(out: Path) -> Path:
         cat.execute("CHECKPOINT")
     finally:
         cat.close()
+    tmp.with_suffix(".duckdb.wal").unlink(missing_ok=True)
     os.replace(tmp, target)
     return target
+
+
+def catalogue_is_stale(out: Path) -> bool:
+    """True when store/ holds a run the catalogue does not list (a run killed between rename and swap)."""
+    out = Path(out).resolve()
+    target = out / "warehouse.duckdb"
+    runs = published_files(out, "runs")
+    if not runs:
+        return False
+    if not target.exists():
+        return True
+    return max(p.parent.stat().st_mtime for p in runs) > target.stat().st_mtime
 
 
 def _quote(text: str) -> str:
@@ -157,6 +212,71 @@ def _quote(text: str) -> str:
 
 def discard_work(out: Path, run_id: str) -> None:
     work = Path(out) / ".work"
-    for p in work.glob(f"{run_id}.duckdb*"):
-        p.unlink(missing_ok=True)
+    for p in work.glob(f"{run_id}.*"):
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
     shutil.rmtree(Path(out) / ".staging" / run_id, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def run_lock(out: Path) -> Iterator[None]:
+    """Hold OUT/.lock for one run. The kernel drops an flock when its process dies,
+    so a killed run never leaves OUT locked."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunInProgress(f"another fangpin run is in progress on {out.resolve()}") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def leftover_runs(out: Path) -> list[str]:
+    """Run ids a killed process left in .work/ or .staging/ (call only while holding run_lock)."""
+    out = Path(out)
+    ids = {p.name.split(".", 1)[0] for p in (out / ".work").glob("*") if p.name.endswith(".duckdb")}
+    ids |= {p.name for p in (out / ".staging").glob("*") if p.is_dir()}
+    return sorted(ids)
+
+
+def recover_leftovers(out: Path) -> list[str]:
+    """Clean up after runs that died (SIGKILL, power cut) and record each as failed.
+
+    The published warehouse was never touched by such a run, so nothing there needs
+    undoing; its private files are removed. When its working database still opens
+    and holds its runs row, that row is published (status failed, finished_at null:
+    "it died") so `fangpin runs` shows the gap instead of hiding it.
+    Call only while holding run_lock.
+    """
+    out = Path(out)
+    recorded = []
+    published = {p.parent.name for p in published_files(out, "runs")}
+    for run_id in leftover_runs(out):
+        path = out / ".work" / f"{run_id}.duckdb"
+        if run_id not in published and path.exists():
+            with contextlib.suppress(duckdb.Error, OSError):
+                con = duckdb.connect(str(path))
+                try:
+                    n = con.execute(
+                        "UPDATE runs SET status = 'failed', skipped = to_json([{'kind': 'run', 'name': run_id,"
+                        " 'reason': 'interrupted: the process died before the run finished'}])"
+                        " WHERE run_id = ? AND status = 'running'",
+                        [run_id],
+                    ).fetchone()[0]
+                    if n:
+                        publish(con, out, run_id, complete=False)
+                        recorded.append(run_id)
+                finally:
+                    con.close()
+        discard_work(out, run_id)
+    for tmp in out.glob(".warehouse.*.duckdb*"):
+        tmp.unlink(missing_ok=True)
+    if catalogue_is_stale(out):
+        build_catalogue(out)
+    return recorded
