@@ -2,25 +2,234 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
+console = Console(highlight=False, soft_wrap=True)
+if not console.is_terminal:
+    console = Console(highlight=False, soft_wrap=True, width=160)
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="防贫 nightly screening pipeline")
+
+
+EXIT_FAILED = 1      # the run was recorded, as failed
+EXIT_NOT_RECORDED = 2  # no run could be recorded (bad arguments, OUT busy, broken install)
+
+
+def _prefect_in_process() -> None:
+    """Let Prefect run the flow without a separately started server.
+
+    With PREFECT_API_URL unset Prefect starts a temporary server (~15 s); give it time
+    on a busy 2-core box. A PREFECT_API_URL that does not answer (the nightly server
+    is down) is dropped rather than failing the run.
+    """
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    url = os.environ.get("PREFECT_API_URL")
+    if url:
+        import httpx
+
+        try:
+            httpx.get(url.rstrip("/") + "/health", timeout=5).raise_for_status()
+        except Exception:
+            console.print(f"[yellow]PREFECT_API_URL {url} does not answer; running with a temporary server[/]")
+            os.environ.pop("PREFECT_API_URL")
+
+
+def _progress(event: str, d: dict) -> None:
+    if event == "start":
+        console.print(f"[bold]fangpin run[/] {d['run_id']}  as of {d['as_of']}  →  {d['out']}")
+    elif event == "folder":
+        console.print(f"  [green]✓[/] ingest {d['folder']:<17} {d['how']}  ({d['seconds']:.1f} s)")
+    elif event == "stage_done":
+        console.print(f"  [green]✓[/] {d['stage']:<24} ({d['seconds']:.1f} s)")
+    elif event == "error":
+        console.print(f"  [red]✗ {d['error']}[/]")
+
+
+def print_summary(summary: dict) -> None:
+    """The end-of-run summary of outputs.md: per source, per rule, what was skipped, where the reports are."""
+    from rich.table import Table
+
+    status = summary.get("status")
+    colour = "green" if status == "completed" else "red"
+    console.print(f"\n[bold {colour}]{status}[/] run {summary.get('run_id')} as of {summary.get('as_of')}"
+                  f" in {summary.get('seconds', 0):.1f} s")
+    if summary.get("error"):
+        console.print(f"[red]{summary['error']}[/] (details above; the warehouse still shows the previous complete run)")
+    sources = summary.get("sources") or {}
+    if sources:
+        t = Table(title="Rows per source", title_justify="left")
+        for col in ("table", "files", "read", "loaded", "rejected", "duplicates"):
+            t.add_column(col, justify="left" if col == "table" else "right")
+        for table, c in sources.items():
+            t.add_row(table, str(c["files"]), f"{c['rows_read']:,}", f"{c['rows_loaded']:,}",
+                      f"{c['rows_rejected']:,}", f"{c['duplicates']:,}")
+        console.print(t)
+    for folder, run_id in (summary.get("reused") or {}).items():
+        console.print(f"  {folder}: files unchanged since run {run_id}, not re-read (--reread to force)")
+    if summary.get("files_skipped"):
+        console.print("[bold]Files and sheets not loaded[/]")
+        for f in summary["files_skipped"]:
+            where = f["file"] + (f" [{f['sheet']}]" if f.get("sheet") else "")
+            console.print(f"  {where}: {f['status']} — {f.get('reason') or ''}", markup=False)
+    warnings = summary.get("warnings_by_rule") or {}
+    logic = summary.get("logic_errors_by_rule") or {}
+    if warnings or logic:
+        t = Table(title="Findings per rule", title_justify="left")
+        for col in ("rule", "新增", "持续", "已解除", "total"):
+            t.add_column(col, justify="left" if col == "rule" else "right")
+        for code, by_status in warnings.items():
+            t.add_row(code, *(str(by_status.get(s, 0)) for s in ("新增", "持续", "已解除")),
+                      str(sum(by_status.values())))
+        for code, n in logic.items():
+            t.add_row(code, "", "", "", str(n))
+        console.print(t)
+    elif status == "completed":
+        console.print("No warnings and no logic errors.")
+    if summary.get("skipped"):
+        console.print("[bold]Skipped[/]")
+        for s in summary["skipped"]:
+            console.print(f"  {s['kind']} {s['name']}: {s['reason']}", markup=False)
+    for run_id in summary.get("recovered_runs") or []:
+        console.print(f"[yellow]run {run_id} had died before finishing; recorded as failed[/]")
+    console.print(f"Reports:   {summary.get('reports_dir')}")
+    console.print(f"Warehouse: {summary.get('warehouse')}")
 
 
 @app.command()
 def run(
     inbox: Annotated[Path, typer.Option(help="Inbox directory (roster/, civil_affairs/, …)")],
     config: Annotated[Path | None, typer.Option(help="County configuration TOML")] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Reference date YYYY-MM-DD (default today)")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Reference date YYYY-MM-DD (default: today in the county's time zone)")] = None,
+    out: Annotated[Path, typer.Option(help="Output directory")] = Path("out"),
+    reread: Annotated[bool, typer.Option("--reread", help="Read every folder even if its files are unchanged since the last run")] = False,
+) -> None:
+    """Run the whole nightly flow once, in-process.
+
+    Exit 0 when the run completed (rejected files included), 1 when it failed (it is
+    recorded as failed and the warehouse keeps the previous run), 2 when no run could
+    be recorded at all.
+    """
+    from datetime import date
+
+    if as_of:
+        try:
+            date.fromisoformat(as_of)
+        except ValueError:
+            console.print(f"[red]--as-of {as_of!r} is not a date YYYY-MM-DD[/]")
+            raise typer.Exit(EXIT_NOT_RECORDED) from None
+    if not inbox.is_dir():
+        console.print(f"[red]inbox {inbox} is not a directory[/]")
+        raise typer.Exit(EXIT_NOT_RECORDED)
+    if config and not config.is_file():
+        console.print(f"[red]config {config} does not exist[/]")
+        raise typer.Exit(EXIT_NOT_RECORDED)
+    _prefect_in_process()
+    from pipelines import flow as fl
+    from pipelines.store import RunInProgress
+
+    fl.set_progress(_progress)
+    fl.last_context = None
+    try:
+        fl.nightly(inbox=str(inbox), config=str(config) if config else None, as_of=as_of,
+                   out=str(out), reread=reread)
+    except RunInProgress as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(EXIT_NOT_RECORDED) from None
+    except Exception:
+        ctx = fl.last_context
+        if ctx is None or "summary" not in ctx.notes:
+            console.print_exception()
+            raise typer.Exit(EXIT_NOT_RECORDED) from None
+        print_summary(ctx.notes["summary"])
+        raise typer.Exit(EXIT_FAILED) from None
+    finally:
+        fl.set_progress(None)
+    print_summary(fl.last_context.notes["summary"])
+
+
+@app.command()
+def runs(
+    out: Annotated[Path, typer.Option(help="Output directory")] = Path("out"),
+    limit: Annotated[int, typer.Option(help="How many recent runs")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per run")] = False,
+) -> None:
+    """List recent runs: status, as-of, timings, rows, findings (read from store/, so an analyst
+    holding warehouse.duckdb open never gets in the way)."""
+    import json
+
+    from pipelines.store import recent_runs
+
+    rows = recent_runs(out, limit)
+    if as_json:
+        for r in rows:
+            typer.echo(json.dumps(r, ensure_ascii=False, default=str))
+        return
+    if not rows:
+        console.print(f"No runs recorded under {out}.")
+        return
+    from rich.table import Table
+
+    t = Table()
+    for col in ("run_id", "as of", "status", "started", "seconds", "rows", "rejected", "warnings",
+                "logic errors", "skipped"):
+        t.add_column(col, justify="right" if col in ("seconds", "rows", "rejected", "warnings",
+                                                      "logic errors", "skipped") else "left")
+    for r in rows:
+        colour = {"completed": "green", "failed": "red"}.get(r["status"], "yellow")
+        t.add_row(r["run_id"], str(r["as_of"]), f"[{colour}]{r['status']}[/]", str(r["started_at"])[:19],
+                  _n(r["seconds"], "{:.1f}"), _n(r["rows_loaded"]), _n(r["rows_rejected"]),
+                  _n(r["warnings"]), _n(r["logic_errors"]), _n(r["skipped"]))
+    console.print(t)
+
+
+def _n(value, fmt: str = "{:,}") -> str:
+    return "" if value is None else fmt.format(value)
+
+
+@app.command()
+def catalog(
     out: Annotated[Path, typer.Option(help="Output directory")] = Path("out"),
 ) -> None:
-    """Run the whole nightly flow once, in-process."""
-    from pipelines.flow import nightly
+    """Rebuild OUT/warehouse.duckdb from OUT/store/ (after moving or copying OUT elsewhere)."""
+    from pipelines import store
 
-    nightly(inbox=str(inbox), config=str(config) if config else None, as_of=as_of, out=str(out))
+    if not (out / "store").is_dir():
+        console.print(f"[red]{out} has no store/ folder[/]")
+        raise typer.Exit(EXIT_NOT_RECORDED)
+    try:
+        with store.run_lock(out):
+            path = store.build_catalogue(out)
+    except store.RunInProgress as exc:
+        console.print(f"[red]{exc}; it rebuilds the catalogue itself when it publishes[/]")
+        raise typer.Exit(EXIT_NOT_RECORDED) from None
+    console.print(f"Catalogue rebuilt: {path}")
+
+
+@app.command()
+def serve(
+    inbox: Annotated[Path, typer.Option(help="Inbox directory the scheduled runs read")],
+    out: Annotated[Path, typer.Option(help="Output directory")] = Path("out"),
+    config: Annotated[Path | None, typer.Option(help="County configuration TOML")] = None,
+    cron: Annotated[str | None, typer.Option(help="Cron schedule (default: config [schedule] cron, else '0 2 * * *')")] = None,
+    timezone: Annotated[str | None, typer.Option(help="Time zone of the cron (default: config [schedule] timezone, else Asia/Shanghai)")] = None,
+    name: Annotated[str, typer.Option(help="Deployment name (fangpin-nightly/<name>)")] = "nightly",
+    reread: Annotated[bool, typer.Option("--reread", help="Scheduled runs read every folder, changed or not")] = False,
+) -> None:
+    """Register the nightly deployment with the Prefect server at PREFECT_API_URL and run it on schedule (blocks)."""
+    from pipelines.serve import ServeError
+    from pipelines.serve import serve as do_serve
+
+    try:
+        do_serve(inbox=inbox, out=out, config=config, cron=cron, timezone=timezone, name=name, reread=reread)
+    except ServeError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(EXIT_NOT_RECORDED) from None
 
 
 @app.command()

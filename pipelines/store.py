@@ -280,3 +280,40 @@ def recover_leftovers(out: Path) -> list[str]:
     if catalogue_is_stale(out):
         build_catalogue(out)
     return recorded
+
+
+def recent_runs(out: Path, limit: int = 10) -> list[dict]:
+    """The latest runs (by start) with their headline figures, read from store/*/runs.parquet.
+
+    Reads the Parquet files, not warehouse.duckdb, so it works while an analyst holds
+    the catalogue open read-write.
+    """
+    import json
+
+    files = published_files(out, "runs")
+    if not files:
+        return []
+    con = duckdb.connect()
+    rows = con.execute(
+        f"SELECT run_id, as_of_date, status, started_at, finished_at, summary, skipped"
+        f" FROM read_parquet([{', '.join(_quote(f.as_posix()) for f in files)}], union_by_name = true)"
+        " ORDER BY started_at DESC, run_id DESC LIMIT ?",
+        [limit],
+    ).fetchall()
+    con.close()
+    result = []
+    for run_id, as_of, status, started, finished, summary, skipped in rows:
+        s = json.loads(summary) if summary else {}
+        sources = s.get("sources") or {}
+        result.append({
+            "run_id": run_id, "as_of": as_of, "status": status, "started_at": started,
+            "finished_at": finished,
+            "seconds": (finished - started).total_seconds() if finished else None,
+            "rows_loaded": sum(c["rows_loaded"] for c in sources.values()) if s else None,
+            "rows_rejected": sum(c["rows_rejected"] for c in sources.values()) if s else None,
+            "warnings": sum(sum(v.values()) for v in (s.get("warnings_by_rule") or {}).values()) if s else None,
+            "logic_errors": sum((s.get("logic_errors_by_rule") or {}).values()) if s else None,
+            "skipped": len(json.loads(skipped)) if skipped else 0,
+            "error": s.get("error"),
+        })
+    return result
