@@ -1,0 +1,507 @@
+"""The ingest stage: every file of one inbox folder → normalised warehouse tables + rejects.
+
+`ingest_folder(ctx, folder)` is called once per inbox folder (possibly from parallel
+threads: it only uses its own `ctx.cursor()`). `resolve_townships(ctx)` must run
+once after ALL folders are loaded: department townships resolve against the
+roster's spelling, so they cannot be resolved while the roster may still be loading.
+
+Accounting, per file/sheet and table: rows_read = rows_loaded + rows_rejected +
+duplicates. Blank rows, footer rows ("合计", "制表人：…") and repeated header rows
+are neither read nor rejected. Decisions (spec silent):
+- department rows are rejected when the ID cannot be recovered or is invalid
+  (S02) or a required column is empty (reason names the header); roster rows
+  only when 户编号 is empty (nothing could link them), never for their ID;
+- exact duplicates are judged on the normalised canonical values (so "1,234.50"
+  and "1234.5", or a differing 序号 column the system does not use, do not make
+  two records), across all files of the table in the folder; the first by
+  (file, sheet, row) is kept, later ones are counted on their own file;
+- cells that hold text a date/number/amount parser cannot read are loaded as
+  null and counted per column: input_files.reason of the loaded file says
+  "未能识别的值（按空值入库）：列 n, …" and ctx.notes["ingest_unparsed"]
+  [table][column] holds the totals (for the source checks, S03/S05);
+- Parquet rows are numbered as if opened in Excel (column names = row 1).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections import defaultdict
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from sources import normalise as nz
+from sources.national import reshape_national
+from sources.read import SUPPORTED, Grid, ReadError, read_grids
+from sources.spec import Spec, header_key, specs_for_folder
+
+HEADER_SCAN_ROWS = 30
+FOOTER = (
+    r"^(合\s*计|总\s*计|小\s*计|累\s*计|制\s*表|填\s*报|审\s*核|审\s*批|负责人|单位负责人|主管领导|分管领导"
+    r"|经办人|备\s*注|说\s*明|注\s*[:：]|打印|数据来源|统计时间|截至)"
+)
+DEPARTMENT_TABLES = [
+    "civil_affairs_assistance", "civil_affairs_deaths", "health_settlements", "health_enrolment",
+    "education_students", "housing_assessments", "disability_certificates",
+]
+
+
+# ---------------------------------------------------------------- files
+
+def list_files(root: Path) -> list[Path]:
+    """Every file under root, sorted; hidden files, Office lock files (~$x.xlsx) and temp files left out."""
+    out = []
+    for p in sorted(root.rglob("*")):
+        if not p.is_file():
+            continue
+        rel = p.relative_to(root).parts
+        if any(part.startswith((".", "~$", "~")) for part in rel):
+            continue
+        if p.suffix.lower() in {".tmp", ".bak", ".swp", ".crdownload", ".part"} or p.name.endswith("~"):
+            continue
+        out.append(p)
+    return out
+
+
+def fingerprint(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()[:16]
+
+
+# ---------------------------------------------------------------- header recognition
+
+class Match:
+    def __init__(self, spec: Spec, header_idx: int, colmap: dict[str, int], headers: list[str]):
+        self.spec = spec
+        self.header_idx = header_idx  # index in the grid frame
+        self.colmap = colmap  # canonical column -> grid column position
+        self.headers = headers  # header text per grid column
+
+
+def aliases_for(spec: Spec, config_headers: dict) -> dict[str, list[str]]:
+    """Config aliases of the table; the national export also takes the households/members aliases."""
+    out: dict[str, list[str]] = defaultdict(list)
+    tables = [spec.table] + (["households", "members"] if spec.level == "national" else [])
+    for t in tables:
+        for col, names in (config_headers or {}).get(t, {}).items():
+            out[col].extend([names] if isinstance(names, str) else list(names))
+    return dict(out)
+
+
+def recognise(rows: list[list[object]], specs: list[Spec], config_headers: dict) -> Match | str:
+    """The first row (of the first 30) holding every required column of some spec, and that spec.
+
+    Several specs matching the same row: the one with most matched columns wins, then
+    the one with the larger share of its columns (a members file is not a national export).
+    Returns the reason (in Chinese, with the header names tried) when nothing matches.
+    """
+    lookups = {s.table: s.header_lookup(aliases_for(s, config_headers)) for s in specs}
+    best_partial: tuple[int, int, Spec, list[str]] | None = None
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        keys = [header_key(v) for v in row]
+        if not any(keys):
+            continue
+        found = []
+        for spec in specs:
+            lk = lookups[spec.table]
+            colmap: dict[str, int] = {}
+            for j, k in enumerate(keys):
+                c = lk.get(k)
+                if c and c not in colmap:
+                    colmap[c] = j
+            missing = [c.name for c in spec.required if c.name not in colmap]
+            if not missing:
+                found.append((len(colmap), len(colmap) / len(spec.columns), spec, colmap))
+            elif colmap and (best_partial is None or len(colmap) > best_partial[0]):
+                best_partial = (len(colmap), i, spec, missing)
+        if found:
+            found.sort(key=lambda t: (t[0], t[1]), reverse=True)
+            _, _, spec, colmap = found[0]
+            headers = ["" if v is None else str(v).strip() for v in row]
+            return Match(spec, i, colmap, headers)
+    return _no_match_reason(rows, specs, config_headers, best_partial)
+
+
+def _no_match_reason(rows, specs, config_headers, best_partial) -> str:
+    if not specs:
+        return "本目录没有对应的表定义"
+    parts = []
+    order = sorted(specs, key=lambda s: 0 if best_partial and s.table == best_partial[2].table else 1)
+    for spec in order:
+        al = aliases_for(spec, config_headers)
+        if best_partial and spec.table == best_partial[2].table:
+            missing = best_partial[3]
+        else:
+            missing = [c.name for c in spec.required]
+        cols = "；".join(f"{spec.column(m).headers[0]}（尝试过：{'、'.join(spec.headers_tried(m, al))}）"
+                        for m in missing)
+        parts.append(f"{spec.title}[{spec.table}]缺少必需列 {cols}")
+    seen_row = rows[best_partial[1]] if best_partial else next(
+        (r for r in rows[:HEADER_SCAN_ROWS] if any(header_key(v) for v in r)), [])
+    seen = "、".join(str(v).strip() for v in seen_row if v is not None and str(v).strip())[:300]
+    return "表头未能识别：" + "；".join(parts) + (f"。文件中的表头：{seen}" if seen else "。文件中没有表头行")
+
+
+# ---------------------------------------------------------------- normalisation of one sheet
+
+def _unique_headers(headers: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for j, h in enumerate(headers):
+        h = h or f"列{j + 1}"
+        if h in seen:
+            seen[h] += 1
+            h = f"{h}_{seen[h]}"
+        else:
+            seen[h] = 0
+        out.append(h)
+    return out
+
+
+def _typed(col, kind: str, spec_level: str, as_of, raw: pl.Expr) -> dict[str, pl.Expr]:
+    """Canonical output column(s) of one spec column, from its raw cell expression."""
+    n = col.name
+    mapping = dict(col.map)
+    if kind == "id":
+        return {n: nz.id_number(raw)}
+    if kind == "roster_id":
+        return {n: nz.id_number(raw), f"{n}_raw": nz.clean(raw)}
+    if kind == "date":
+        return {n: nz.date_value(raw)}
+    if kind == "money":
+        return {n: nz.money(raw)}
+    if kind == "int":
+        return {n: nz.integer(raw)}
+    if kind == "name":
+        return {n: nz.name(raw)}
+    if kind in ("enum", "school_status"):
+        e = nz.school_status(raw) if kind == "school_status" else nz.enum(raw, mapping)
+        if col.empty:
+            e = e.fill_null(pl.lit(col.empty))
+        return {n: e}
+    if kind == "yesno":
+        return {n: nz.yesno(raw)}
+    if kind == "list":
+        return {n: nz.split_list(raw)}
+    if kind == "township":
+        if spec_level == "department":
+            return {"township_raw": nz.township_text(raw), "township": pl.lit(None, dtype=pl.String)}
+        return {n: nz.township_text(raw)}
+    if kind == "icd10":
+        return {n: nz.upper_code(raw)}
+    if n == "cert_number":
+        return {n: nz.id_strip(raw)}
+    return {n: nz.clean(raw)}
+
+
+def normalise_sheet(frame: pl.DataFrame, m: Match, as_of, county: str) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
+    """(loaded rows with canonical columns, rejected rows, unparsed counts per column).
+
+    frame: the body rows (after the header) with `__row` = physical row number; blank,
+    footer and repeated header rows already removed.
+    """
+    spec = m.spec
+    raw_of = {c: pl.col(f"c{j}") for c, j in m.colmap.items()}
+    null = pl.lit(None, dtype=pl.String)
+    exprs: dict[str, pl.Expr] = {}
+    unparsed_exprs = {}
+    reasons = []
+    for col in spec.columns:
+        raw = raw_of.get(col.name, null)
+        outs = _typed(col, col.type, spec.level, as_of, raw)
+        exprs.update(outs)
+        if col.type in ("date", "money", "int") and col.name in raw_of:
+            unparsed_exprs[col.name] = nz.parse_failed(raw, outs[col.name], col.type).sum()
+        label = m.headers[m.colmap[col.name]] if col.name in raw_of else col.headers[0]
+        label = re.sub(r"\s+", "", label)
+        if spec.level == "department":
+            if col.type == "id":
+                reasons.append(nz.id_problem(nz.id_number(raw), raw, as_of, label))
+            elif col.required:
+                reasons.append(pl.when(nz.clean(raw).is_null()).then(pl.lit(f"必填项为空：{label}")))
+        elif col.name == "household_id":
+            reasons.append(pl.when(nz.clean(raw).is_null()).then(pl.lit(f"必填项为空：{label}（无法归户）")))
+    if "county" in exprs:
+        exprs["county"] = exprs["county"].fill_null(pl.lit(county))
+    else:
+        exprs["county"] = pl.lit(county)
+    reason = pl.concat_str(reasons, separator="；", ignore_nulls=True) if reasons else null
+    reason = pl.when(reason == "").then(None).otherwise(reason)
+    headers = _unique_headers(m.headers)
+    raw_json = pl.struct([pl.col(f"c{j}").alias(h) for j, h in enumerate(headers) if f"c{j}" in frame.columns])
+    work = frame.with_columns(reason.alias("__reason"))
+    unparsed = {}
+    if unparsed_exprs:
+        ok_rows = work.filter(pl.col("__reason").is_null())
+        row = ok_rows.select(**unparsed_exprs).row(0, named=True)
+        unparsed = {k: int(v) for k, v in row.items() if v}
+    rejected = work.filter(pl.col("__reason").is_not_null()).select(
+        pl.col("__row").alias("row_number"),
+        pl.col("__reason").alias("reason"),
+        raw_json.struct.json_encode().alias("raw"),
+    )
+    loaded = work.filter(pl.col("__reason").is_null()).select(
+        *[e.alias(k) for k, e in exprs.items()], pl.col("__row").alias("source_row"),
+    )
+    return loaded, rejected, unparsed
+
+
+def body_rows(grid: Grid, m: Match) -> pl.DataFrame:
+    """Rows after the header that are records: blank, footer and repeated header rows dropped."""
+    frame = grid.frame
+    start = m.header_idx + 1
+    body = frame.slice(start).with_row_index("__row", offset=grid.first_row + start)
+    body = body.with_columns(pl.col("__row").cast(pl.Int64))
+    cols = [c for c in frame.columns]
+    if not cols or body.height == 0:
+        return body.clear()
+    cleaned = [nz.clean(pl.col(c)) for c in cols]
+    blank = pl.all_horizontal([c.is_null() for c in cleaned])
+    first = pl.coalesce(cleaned)
+    footer = first.str.contains(FOOTER)
+    mapped = [(f"c{j}", m.headers[j]) for j in m.colmap.values() if m.headers[j]]
+    repeat = pl.all_horizontal([nz.clean(pl.col(c)) == pl.lit(h) for c, h in mapped]) if mapped else pl.lit(False)
+    return body.filter(~blank & ~footer.fill_null(False) & ~repeat.fill_null(False))
+
+
+# ---------------------------------------------------------------- warehouse writes
+
+_COLUMNS_CACHE: dict[str, list[str]] = {}
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    if table not in _COLUMNS_CACHE:
+        _COLUMNS_CACHE[table] = [r[0] for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main'"
+            " ORDER BY column_index", [table]).fetchall()]
+    return _COLUMNS_CACHE[table]
+
+
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, df: pl.DataFrame) -> None:
+    """Append a polars frame by column name (Arrow, no copy through Python)."""
+    if df.height == 0:
+        return
+    cols = [c for c in table_columns(con, table) if c in df.columns]
+    name = f"_ingest_{uuid.uuid4().hex}"
+    con.register(name, df.select(cols).to_arrow())
+    try:
+        collist = ", ".join(cols)
+        con.execute(f"INSERT INTO {table} ({collist}) SELECT {collist} FROM {name}")
+    finally:
+        con.unregister(name)
+
+
+def _input_file(con, ctx, folder, rel, sheet, table=None, header_row=None, read=None, loaded=None,
+                rejected=None, duplicates=None, status="loaded", reason=None, fp=None) -> None:
+    con.execute(
+        "INSERT INTO input_files (run_id, folder, file, sheet, source_table, header_row, rows_read,"
+        " rows_loaded, rows_rejected, duplicates, status, reason, fingerprint)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [ctx.run_id, folder, rel, sheet, table, header_row, read, loaded, rejected, duplicates,
+         status, reason, fp],
+    )
+
+
+def _dedupe(con, ctx, table: str) -> dict[tuple[str, str | None], int]:
+    """Delete exact duplicate rows (all canonical columns equal) of the run; count them per file/sheet."""
+    cols = [c for c in table_columns(con, table)
+            if c not in ("run_id", "source_file", "source_sheet", "source_row")]
+    part = ", ".join(cols)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _dups_{table} AS SELECT rid, source_file, source_sheet FROM ("
+        f" SELECT rowid AS rid, source_file, source_sheet, row_number() OVER (PARTITION BY {part}"
+        f" ORDER BY source_file, source_sheet NULLS FIRST, source_row) AS rn FROM {table} WHERE run_id = ?)"
+        " WHERE rn > 1", [ctx.run_id])
+    counts = {(f, s): n for f, s, n in con.execute(
+        f"SELECT source_file, source_sheet, count(*) FROM _dups_{table} GROUP BY ALL").fetchall()}
+    if counts:
+        con.execute(f"DELETE FROM {table} WHERE rowid IN (SELECT rid FROM _dups_{table})")
+        for (f, s), n in counts.items():
+            con.execute(
+                "UPDATE input_files SET duplicates = duplicates + ?, rows_loaded = rows_loaded - ?"
+                " WHERE run_id = ? AND source_table = ? AND file = ? AND sheet IS NOT DISTINCT FROM ?"
+                " AND status = 'loaded'", [n, n, ctx.run_id, table, f, s])
+    con.execute(f"DROP TABLE _dups_{table}")
+    return counts
+
+
+# ---------------------------------------------------------------- the stage
+
+def ingest_folder(ctx, folder: str) -> dict:
+    """Load every file of inbox/<folder>; returns {table: {read, loaded, rejected, duplicates}}.
+
+    Never raises for bad input: unreadable files and unmatched sheets are recorded in
+    input_files and ctx.skip(), and the other files still load.
+    """
+    con = ctx.cursor()
+    root = Path(ctx.inbox) / folder
+    counts: dict[str, dict[str, int]] = {}
+    if not root.is_dir():
+        ctx.skip("source", folder, f"目录不存在：{folder}/（该部门本次未提供数据，相关规则跳过）")
+        return counts
+    files = list_files(root)
+    if not files:
+        ctx.skip("source", folder, f"目录为空：{folder}/（该部门本次未提供数据，相关规则跳过）")
+        return counts
+    specs = specs_for_folder(folder)
+    touched: set[str] = set()
+    unparsed_all: dict[str, dict[str, int]] = ctx.notes.setdefault("ingest_unparsed", {})
+    for path in files:
+        rel = path.relative_to(ctx.inbox).as_posix()
+        try:
+            fp = fingerprint(path)
+        except OSError as exc:
+            _unreadable(con, ctx, folder, rel, None, f"文件无法打开：{exc}", None)
+            continue
+        if path.suffix.lower() not in SUPPORTED:
+            reason = f"不支持的文件类型（{path.suffix or '无扩展名'}）：只读取CSV、XLSX、XLS和Parquet"
+            _input_file(con, ctx, folder, rel, None, status="skipped", reason=reason, fp=fp)
+            ctx.skip("file", rel, reason)
+            continue
+        try:
+            grids = read_grids(path)
+        except ReadError as exc:
+            _unreadable(con, ctx, folder, rel, None, str(exc), fp)
+            continue
+        except Exception as exc:  # any reader failure is this file's problem, not the run's
+            _unreadable(con, ctx, folder, rel, None, f"文件无法读取：{type(exc).__name__}: {exc}"[:300], fp)
+            continue
+        for grid in grids:
+            try:
+                tables = _ingest_grid(ctx, con, folder, rel, fp, grid, specs, counts, unparsed_all)
+                touched.update(tables)
+            except Exception as exc:
+                _unreadable(con, ctx, folder, rel, grid.sheet,
+                            f"读取时出错：{type(exc).__name__}: {str(exc)[:200]}", fp)
+    for table in sorted(touched):
+        for _, n in _dedupe(con, ctx, table).items():
+            c = counts[table]
+            c["duplicates"] += n
+            c["loaded"] -= n
+    return counts
+
+
+def _unreadable(con, ctx, folder, rel, sheet, reason, fp) -> None:
+    _input_file(con, ctx, folder, rel, sheet, status="unreadable", reason=reason, fp=fp)
+    ctx.skip("sheet" if sheet else "file", f"{rel}[{sheet}]" if sheet else rel, reason)
+
+
+def _ingest_grid(ctx, con, folder, rel, fp, grid: Grid, specs, counts, unparsed_all) -> list[str]:
+    label = f"{rel}[{grid.sheet}]" if grid.sheet else rel
+    kind = "sheet" if grid.sheet else "file"
+    if grid.encoding and grid.encoding.startswith("error:"):
+        _unreadable(con, ctx, folder, rel, grid.sheet, f"工作表无法读取：{grid.encoding[6:]}", fp)
+        return []
+    frame = grid.frame
+    if frame.height == 0 or frame.width == 0:
+        reason = "工作表为空" if grid.sheet else "文件为空"
+        _input_file(con, ctx, folder, rel, grid.sheet, status="skipped", reason=reason, fp=fp)
+        ctx.skip(kind, label, reason)
+        return []
+    head_rows = [list(r) for r in frame.head(HEADER_SCAN_ROWS).iter_rows()]
+    m = recognise(head_rows, specs, ctx.config.headers)
+    if isinstance(m, str):
+        _input_file(con, ctx, folder, rel, grid.sheet, status="skipped", reason=m, fp=fp)
+        ctx.skip(kind, label, m)
+        return []
+    body = body_rows(grid, m)
+    loaded, rejected, unparsed = normalise_sheet(body, m, ctx.as_of, ctx.config.county)
+    header_row = grid.first_row + m.header_idx
+    src = [pl.lit(rel).alias("source_file"), pl.lit(grid.sheet, dtype=pl.String).alias("source_sheet")]
+    run = pl.lit(ctx.run_id).alias("run_id")
+    reject_table = "members" if m.spec.level == "national" else m.spec.table
+    if rejected.height:
+        insert_frame(con, "rejects", rejected.with_columns(
+            run, pl.lit(reject_table).alias("source_table"), pl.lit(rel).alias("file"),
+            pl.lit(grid.sheet, dtype=pl.String).alias("sheet")))
+    loaded = loaded.with_columns(run, *src)
+    if m.spec.level == "national":
+        parts = reshape_national(loaded, m.spec, set(m.colmap))
+    else:
+        parts = {m.spec.table: loaded}
+    note = ""
+    if unparsed:
+        note = "未能识别的值（按空值入库）：" + "，".join(
+            f"{m.headers[m.colmap[c]] or c} {n}" for c, n in unparsed.items())
+        table_unparsed = unparsed_all.setdefault(reject_table if m.spec.level != "national" else "national", {})
+        for c, n in unparsed.items():
+            table_unparsed[c] = table_unparsed.get(c, 0) + n
+    for table, df in parts.items():
+        insert_frame(con, table, df)
+        derived = m.spec.level == "national" and table != "members"
+        read = df.height if derived else body.height
+        rej = 0 if derived else rejected.height
+        reason = note or None
+        if derived:
+            reason = "由全国系统人员明细导出（监测对象信息）生成" + (f"；{note}" if note else "")
+        _input_file(con, ctx, folder, rel, grid.sheet, table, header_row, read, df.height, rej, 0,
+                    "loaded", reason, fp)
+        c = counts.setdefault(table, {"read": 0, "loaded": 0, "rejected": 0, "duplicates": 0})
+        c["read"] += read
+        c["loaded"] += df.height
+        c["rejected"] += rej
+    return list(parts)
+
+
+# ---------------------------------------------------------------- townships
+
+_KEY_SQL = "regexp_replace(regexp_replace({x}, '(人民政府|办事处)$', ''), '(镇|乡|街道)$', '')"
+
+
+def resolve_townships(ctx) -> dict[str, dict[str, int]]:
+    """Set `township` of every department table from `township_raw`, within the row's county.
+
+    Call once after every folder is ingested. Canonical names: the roster's township
+    spellings (households) and the configured townships; a raw name resolves by exact
+    match to a canonical name or configured alias, else by its stem without the suffix
+    镇/乡/街道/人民政府/办事处 when that stem names exactly one canonical township of the
+    county (红山, 红山乡, 红山镇人民政府 → 红山镇). Otherwise township stays NULL (S08).
+    Returns {table: {"resolved": n, "unresolved": n}}.
+    """
+    con = ctx.cursor()
+    rows = []
+    for county, towns in ctx.config.township_aliases().items():
+        for canonical, aliases in towns.items():
+            rows.append((county, canonical, canonical))
+            rows.extend((county, a, canonical) for a in aliases)
+    con.execute("CREATE OR REPLACE TEMP TABLE _town_names (county VARCHAR, name VARCHAR, canonical VARCHAR)")
+    if rows:
+        con.executemany("INSERT INTO _town_names VALUES (?, ?, ?)", rows)
+    con.execute(
+        "INSERT INTO _town_names SELECT DISTINCT county, township, township FROM households"
+        " WHERE run_id = ? AND township IS NOT NULL", [ctx.run_id])
+    con.execute("ALTER TABLE _town_names ADD COLUMN stem VARCHAR")
+    con.execute(f"UPDATE _town_names SET stem = {_KEY_SQL.format(x='name')}")
+    out = {}
+    for table in DEPARTMENT_TABLES:
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _town_map AS
+            WITH raw AS (SELECT DISTINCT county, township_raw FROM {table}
+                         WHERE run_id = ? AND township_raw IS NOT NULL),
+            exact AS (SELECT r.county, r.township_raw, min(n.canonical) AS canonical
+                      FROM raw r JOIN _town_names n ON n.county = r.county AND n.name = r.township_raw
+                      GROUP BY ALL),
+            stem AS (SELECT r.county, r.township_raw, min(n.canonical) AS canonical
+                     FROM raw r JOIN _town_names n
+                       ON n.county = r.county AND n.stem = {_KEY_SQL.format(x='r.township_raw')}
+                     GROUP BY ALL HAVING count(DISTINCT n.canonical) = 1)
+            SELECT r.county, r.township_raw, coalesce(e.canonical, s.canonical) AS canonical
+            FROM raw r LEFT JOIN exact e USING (county, township_raw) LEFT JOIN stem s USING (county, township_raw)
+        """, [ctx.run_id])
+        con.execute(f"""
+            UPDATE {table} SET township = m.canonical FROM _town_map m
+            WHERE {table}.run_id = ? AND {table}.county = m.county AND {table}.township_raw = m.township_raw
+        """, [ctx.run_id])
+        res, unres = con.execute(
+            f"SELECT count(township), count(*) FILTER (WHERE township IS NULL AND township_raw IS NOT NULL)"
+            f" FROM {table} WHERE run_id = ?", [ctx.run_id]).fetchone()
+        out[table] = {"resolved": res, "unresolved": unres}
+    con.execute("DROP TABLE IF EXISTS _town_map")
+    con.execute("DROP TABLE IF EXISTS _town_names")
+    return out

@@ -1,0 +1,179 @@
+"""Vectorised normalisation of raw cell text (polars expressions only, no per-value Python).
+
+Each function takes an expression over a String column and returns an expression.
+Decisions where inputs.md / domain.md leave room:
+- an unparseable date, number or amount becomes null (the row is kept); ingest
+  counts such cells per column and reports them (input_files.reason, ctx.notes);
+- unknown enumeration values are kept as given (S04 counts them), known codes are
+  mapped (spec `map`, full-width forms folded first: "Ａ" → "A" → "A级");
+- yes/no also accepts Y/N, YES/NO, 1/0, √/×, 有/无 → 是/否;
+- a money cell of "-", "—", "/", "无" is unknown (null), like an empty one;
+- an ID is "Excel-mangled" when it is in scientific notation (6.20422E+17) or is
+  18 digits ending in 000 whose check character fails (Excel keeps 15 significant
+  digits); such IDs are never repaired.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+WS = r"[\s\u3000\u00a0\u200b\ufeff]"
+_FULLWIDTH_DIGITS = {chr(0xFF10 + i): str(i) for i in range(10)}
+_FULLWIDTH_DIGITS.update({"Ｘ": "X", "ｘ": "X", "x": "X"})
+_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+_CHECK = "10X98765432"
+
+
+def clean(e: pl.Expr) -> pl.Expr:
+    """Trim ordinary and full-width spaces; empty → null."""
+    s = e.str.replace_all(rf"^{WS}+|{WS}+$", "")
+    return pl.when(s == "").then(None).otherwise(s)
+
+
+def nfkc(e: pl.Expr) -> pl.Expr:
+    return clean(e.str.normalize("NFKC"))
+
+
+def name(e: pl.Expr) -> pl.Expr:
+    """No spaces anywhere ("张  三" → 张三); "·" of minority names kept."""
+    s = e.str.replace_all(f"{WS}+", "")
+    return pl.when(s == "").then(None).otherwise(s)
+
+
+def township_text(e: pl.Expr) -> pl.Expr:
+    return name(e.str.normalize("NFKC"))
+
+
+def id_strip(e: pl.Expr) -> pl.Expr:
+    """Spaces, apostrophes and quotes removed; full-width digits and x folded; upper case."""
+    s = e.str.replace_all(rf"{WS}|['‘’`\"“”]", "")
+    s = s.str.replace_many(list(_FULLWIDTH_DIGITS), list(_FULLWIDTH_DIGITS.values()))
+    s = s.str.to_uppercase()
+    s = s.str.replace(r"^(\d{15}|\d{18})\.0+$", "${1}")
+    return pl.when(s == "").then(None).otherwise(s)
+
+
+def check_char(first17: pl.Expr) -> pl.Expr:
+    """GB 11643 check character of a 17-digit string expression (null when not 17 digits)."""
+    total = pl.sum_horizontal(
+        [first17.str.slice(i, 1).cast(pl.Int32, strict=False) * w for i, w in enumerate(_WEIGHTS)]
+    )
+    ok = first17.str.contains(r"^\d{17}$")
+    mod = pl.when(ok).then(total % 11)
+    return mod.replace_strict(dict(enumerate(_CHECK)), default=None, return_dtype=pl.String)
+
+
+def id_number(e: pl.Expr) -> pl.Expr:
+    """Normalised 18-character ID (15-digit upgraded); other shapes kept as stripped."""
+    s = id_strip(e)
+    body15 = s.str.slice(0, 6) + pl.lit("19") + s.str.slice(6, 9)
+    return pl.when(s.str.contains(r"^\d{15}$")).then(body15 + check_char(body15)).otherwise(s)
+
+
+def id_problem(normalised: pl.Expr, raw: pl.Expr, as_of: date, label: str) -> pl.Expr:
+    """Why an ID is not a valid resident ID (Chinese, plain words), or null when it is valid."""
+    s = normalised
+    shape = s.str.contains(r"^\d{17}[\dX]$")
+    birth = s.str.slice(6, 8).str.strptime(pl.Date, "%Y%m%d", strict=False)
+    good_check = check_char(s.str.slice(0, 17)) == s.str.slice(17, 1)
+    raw_text = clean(raw)
+    return (
+        pl.when(s.is_null()).then(pl.lit(f"{label}为空"))
+        .when(s.str.contains(r"^\d(\.\d+)?E\+?\d+$"))
+        .then(pl.lit(f"{label}无法恢复：被Excel转为科学计数法（") + raw_text + pl.lit("）"))
+        .when(s.str.contains(r"^\d{15}000$") & ~good_check)
+        .then(pl.lit(f"{label}无法恢复：被Excel截去末尾数字（末三位变为000，校验位不符）"))
+        .when(~shape).then(pl.lit(f"{label}无效：不是18位证件号码（15位旧号会自动升级）"))
+        .when(birth.is_null() | (birth < date(1900, 1, 1)) | (birth > as_of))
+        .then(pl.lit(f"{label}无效：出生日期不存在"))
+        .when(~good_check).then(pl.lit(f"{label}无效：校验位错误"))
+        .otherwise(None)
+    )
+
+
+def date_value(e: pl.Expr) -> pl.Expr:
+    """2026-03-05, 2026/3/5, 20260305, 2026年3月5日, 2026.03.05, Excel serial, with or without a time."""
+    s = clean(e.str.normalize("NFKC"))
+    s = s.str.replace(r"[T\s].*$", "")
+    serial = s.str.contains(r"^\d{5}(\.\d+)?$")
+    days = s.str.extract(r"^(\d{5})", 1).cast(pl.Int64, strict=False)
+    from_serial = pl.lit(date(1899, 12, 30)) + pl.duration(days=days)
+    compact = s.str.strptime(pl.Date, "%Y%m%d", strict=False)
+    t = s.str.replace_all(r"[年月/.]", "-").str.replace(r"日$", "")
+    parts = t.str.extract_groups(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+    iso = (
+        parts.struct.field("1") + "-" + parts.struct.field("2").str.zfill(2) + "-"
+        + parts.struct.field("3").str.zfill(2)
+    ).str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+    return (
+        pl.when(serial).then(from_serial.cast(pl.Date))
+        .when(s.str.contains(r"^\d{8}$")).then(compact)
+        .otherwise(iso)
+    )
+
+
+def money(e: pl.Expr) -> pl.Expr:
+    """1234.5, "1,234.50", "1234.50元", "¥1234" → 1234.5; "-" or empty → null."""
+    s = clean(e.str.normalize("NFKC"))
+    s = s.str.replace_all(rf"[,{WS}元¥￥]", "")
+    s = pl.when(s.is_in(["-", "--", "—", "——", "/", "无", ""])).then(None).otherwise(s)
+    return s.cast(pl.Float64, strict=False)
+
+
+def integer(e: pl.Expr) -> pl.Expr:
+    s = clean(e.str.normalize("NFKC")).str.replace(r"\.0+$", "").str.replace(r"[年人月个]$", "")
+    return s.cast(pl.Int64, strict=False)
+
+
+def enum(e: pl.Expr, mapping: dict[str, str]) -> pl.Expr:
+    s = name(e.str.normalize("NFKC"))
+    if mapping:
+        s = s.replace(mapping)
+    return s
+
+
+_YES = ["是", "Y", "YES", "1", "√", "✓", "TRUE", "有"]
+_NO = ["否", "N", "NO", "0", "×", "✗", "FALSE", "无"]
+
+
+def yesno(e: pl.Expr) -> pl.Expr:
+    s = name(e.str.normalize("NFKC")).str.to_uppercase()
+    return pl.when(s.is_in(_YES)).then(pl.lit("是")).when(s.is_in(_NO)).then(pl.lit("否")).otherwise(s)
+
+
+def school_status(e: pl.Expr) -> pl.Expr:
+    """The national export's grade values mapped to the stages of inputs.md; others kept."""
+    s = name(e.str.normalize("NFKC"))
+    return (
+        pl.when(s.is_in(["学龄前儿童", "学龄前", "学前"])).then(pl.lit("学前教育"))
+        .when(s.str.contains(r"^([一二三四五六]年级|小学.*)$")).then(pl.lit("小学"))
+        .when(s.str.contains(r"^([七八九]年级|初中.+)$")).then(pl.lit("初中"))
+        .when(s.str.contains(r"^高中.+$")).then(pl.lit("高中"))
+        .when(s.str.contains(r"^中职.+$")).then(pl.lit("中职"))
+        .when(s.str.contains(r"^高职.*$")).then(pl.lit("高职"))
+        .when(s.str.contains(r"^(本科.+|硕士.*|博士.*|研究生.*)$")).then(pl.lit("本科及以上"))
+        .otherwise(s)
+    )
+
+
+def split_list(e: pl.Expr) -> pl.Expr:
+    """"因病、因残；因学" → ["因病", "因残", "因学"]; empty → null."""
+    s = nfkc(e).str.replace_all(r"[、,，;；/\s]+", ",")
+    lst = s.str.split(",").list.eval(pl.element().filter(pl.element() != ""))
+    return pl.when(lst.list.len() > 0).then(lst)
+
+
+def upper_code(e: pl.Expr) -> pl.Expr:
+    return name(e.str.normalize("NFKC")).str.to_uppercase()
+
+
+def parse_failed(raw: pl.Expr, parsed: pl.Expr, kind: str) -> pl.Expr:
+    """True where a cell held text that the parser could not turn into a value."""
+    if kind == "money":
+        present = clean(raw.str.normalize("NFKC")).str.replace_all(rf"[{WS}]", "")
+        present = present.is_not_null() & ~present.is_in(["-", "--", "—", "——", "/", "无"])
+    else:
+        present = clean(raw).is_not_null()
+    return present & parsed.is_null()

@@ -1,0 +1,186 @@
+"""Read any inbox file as raw text grids: one headerless all-string frame per sheet.
+
+Every format comes out the same way — columns c0..cN of strings, one frame row per
+physical row of the file or sheet (blank rows included), and the physical row
+number of the frame's first row — so header detection, footer handling and row
+numbers (as a person sees them in Excel) are the same code for all of them.
+
+- CSV: UTF-8 (with or without BOM) is read by polars directly; anything that is
+  not UTF-8 is decoded as GB18030 (a superset of GBK) in Python in 16 MiB chunks
+  into a temporary UTF-8 file, which polars then reads. Comma or tab is chosen
+  from the first lines. Each physical line is one row (a quoted field spanning
+  lines shifts later row numbers, as it would not in Excel; rare in extracts).
+- XLSX / XLS: fastexcel (calamine), every sheet, all cells as strings, from the
+  sheet's first row (skip_rows=0 keeps leading blank rows so row numbers hold).
+  Date cells come out as "2026-03-05 00:00:00"; dates typed as numbers in an
+  unformatted cell come out as the Excel serial number — both parse as dates.
+- Parquet: polars; the column names become row 1, data rows start at row 2
+  (as if the table were opened in Excel).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+SUPPORTED = CSV_SUFFIXES | EXCEL_SUFFIXES | PARQUET_SUFFIXES
+
+_CHUNK = 16 * 1024 * 1024
+_SNIFF = 1024 * 1024
+
+
+class ReadError(Exception):
+    """A file that cannot be read at all; the message is the reason shown to the user."""
+
+
+@dataclass
+class Grid:
+    sheet: str | None
+    frame: pl.DataFrame  # columns c0..cN, all String, one row per physical row
+    first_row: int = 1  # physical (1-based) row number of frame row 0
+    encoding: str | None = None
+
+
+def _col_names(n: int) -> list[str]:
+    return [f"c{i}" for i in range(n)]
+
+
+def detect_encoding(head: bytes) -> str:
+    """'utf-8' (BOM or valid UTF-8) or 'gb18030' (what Excel on a Chinese Windows writes)."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8"
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "gb18030"
+
+
+def _detect_layout(text: str) -> tuple[str, int]:
+    """Separator (tab or comma) and the widest row among the first lines."""
+    lines = [ln for ln in text.splitlines()[:200] if ln.strip()]
+    if not lines:
+        return ",", 1
+    tabs = sum(ln.count("\t") for ln in lines)
+    commas = sum(ln.count(",") for ln in lines)
+    sep = "\t" if tabs > commas else ","
+    width = max(len(row) for row in csv.reader(io.StringIO("\n".join(lines)), delimiter=sep))
+    return sep, max(width, 1)
+
+
+def _transcode(path: Path, encoding: str, target: Path) -> None:
+    """Decode a whole file chunk by chunk into UTF-8 (strict: a wrong encoding is a ReadError)."""
+    dec = codecs.getincrementaldecoder(encoding)(errors="strict")
+    with open(path, "rb") as src, open(target, "wb") as dst:
+        while True:
+            block = src.read(_CHUNK)
+            if not block:
+                dst.write(dec.decode(b"", final=True).encode("utf-8"))
+                break
+            dst.write(dec.decode(block).encode("utf-8"))
+
+
+def read_csv(path: Path) -> Grid:
+    with open(path, "rb") as fh:
+        head = fh.read(_SNIFF)
+    if not head.strip():
+        raise ReadError("文件为空")
+    encoding = detect_encoding(head)
+    try:
+        text = head.decode(encoding, errors="ignore")
+    except LookupError as exc:  # pragma: no cover - codecs are built in
+        raise ReadError(str(exc)) from exc
+    sep, width = _detect_layout(text.lstrip("\ufeff"))
+    schema = {c: pl.String for c in _col_names(width)}
+
+    def _read(src: Path) -> pl.DataFrame:
+        return pl.read_csv(
+            src, has_header=False, schema=schema, separator=sep, quote_char='"',
+            truncate_ragged_lines=True, encoding="utf8", missing_columns="insert",
+        )
+
+    try:
+        if encoding == "utf-8":
+            try:
+                return Grid(None, _read(path), 1, "utf-8")
+            except pl.exceptions.ComputeError as exc:
+                if "utf" not in str(exc).lower():
+                    raise
+                encoding = "gb18030"  # valid UTF-8 at the start only: decode the whole as GB18030
+        fd, tmp = tempfile.mkstemp(suffix=".csv", prefix="fangpin-")
+        os.close(fd)
+        try:
+            try:
+                _transcode(path, encoding, Path(tmp))
+            except UnicodeDecodeError as exc:
+                raise ReadError(f"编码无法识别（既不是UTF-8也不是GBK/GB18030）：第{exc.start}字节附近") from exc
+            return Grid(None, _read(Path(tmp)), 1, "gbk")
+        finally:
+            os.unlink(tmp)
+    except ReadError:
+        raise
+    except Exception as exc:
+        raise ReadError(f"CSV无法读取：{_short(exc)}") from exc
+
+
+def _short(exc: BaseException) -> str:
+    msg = str(exc).strip().splitlines()
+    return (msg[0] if msg else type(exc).__name__)[:200]
+
+
+def read_excel(path: Path) -> list[Grid]:
+    import fastexcel
+
+    try:
+        reader = fastexcel.read_excel(str(path))
+    except Exception as exc:
+        raise ReadError(f"工作簿无法打开（文件损坏或不是Excel格式）：{_short(exc)}") from exc
+    grids = []
+    for name in reader.sheet_names:
+        try:
+            sheet = reader.load_sheet(name, header_row=None, dtypes="string", skip_rows=0)
+            df = sheet.to_polars()
+        except Exception as exc:
+            grids.append(Grid(name, pl.DataFrame(), 1, f"error:{_short(exc)}"))
+            continue
+        if df.width == 0:
+            df = pl.DataFrame(schema={"c0": pl.String})
+        df = df.rename(dict(zip(df.columns, _col_names(df.width), strict=True))).cast(pl.String)
+        grids.append(Grid(name, df, 1))
+    return grids
+
+
+def read_parquet(path: Path) -> Grid:
+    try:
+        df = pl.read_parquet(path)
+    except Exception as exc:
+        raise ReadError(f"Parquet无法读取：{_short(exc)}") from exc
+    header = pl.DataFrame({f"c{i}": [str(n)] for i, n in enumerate(df.columns)})
+    body = df.select(
+        pl.col(c).cast(pl.String).alias(f"c{i}") if not isinstance(df.schema[c], pl.List)
+        else pl.col(c).list.eval(pl.element().cast(pl.String)).list.join("、").alias(f"c{i}")
+        for i, c in enumerate(df.columns)
+    )
+    return Grid(None, pl.concat([header, body]), 1)
+
+
+def read_grids(path: Path) -> list[Grid]:
+    """All sheets of one file; ReadError when the file as a whole cannot be read."""
+    suffix = path.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        return [read_csv(path)]
+    if suffix in EXCEL_SUFFIXES:
+        return read_excel(path)
+    if suffix in PARQUET_SUFFIXES:
+        return [read_parquet(path)]
+    raise ReadError(f"不支持的文件类型：{suffix or '无扩展名'}")
