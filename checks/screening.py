@@ -1,0 +1,259 @@
+"""Department screening (rules.md W01–W10): run each rule's SELECT, then write `warnings` with history.
+
+History is kept against the previous run (outputs.md): the latest completed run with an
+as-of date earlier than this run's. A rerun for the same as-of date therefore compares
+with the same previous run and gives the same statuses.
+
+Choices where the spec is silent (also in the final report):
+- A rule skipped in this run (its department's data absent, no monitoring line) cannot
+  say whether its earlier warnings stopped firing. Its warnings of the previous run are
+  carried over as 持续 (same first_seen, deadline and evidence_key, evidence prefixed with
+  why) rather than reported 已解除, so a township is not told a case is resolved only
+  because a department missed a month.
+- A warning whose department record's township does not resolve is still written, with
+  township NULL; the count per rule is put in the run summary (ctx.skip, kind "routing")
+  because no township workbook can carry it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import duckdb
+import polars as pl
+
+from checks.registry import Rule, family
+from checks.sql import RULES_DIR, create_models, rule_sql, set_parameters
+from pipelines.context import RunContext
+
+ACTIVE = ("新增", "持续")
+
+_PERIOD = re.compile(r"^\s*(\d+)\s*(working days?|days?|months?)\s*$")
+
+TABLE_TITLES = {
+    "households": "监测名单户信息",
+    "members": "监测名单家庭成员",
+    "health_settlements": "医保结算",
+    "health_enrolment": "医保参保登记",
+    "education_students": "教育学籍",
+    "housing_assessments": "住建房屋安全鉴定",
+    "disability_certificates": "残联残疾人证",
+    "civil_affairs_assistance": "民政救助对象",
+    "civil_affairs_deaths": "民政死亡登记",
+}
+
+
+def add_period(start: date, period: str) -> date:
+    """start + "N days" (calendar), "N working days" (Mon–Fri) or "N months" (calendar months).
+
+    Months clamp to the month's last day (Jan 31 + 1 month = Feb 28/29), like DuckDB's
+    date + INTERVAL.
+    """
+    m = _PERIOD.match(period or "")
+    if not m:
+        raise ValueError(f"verify_within not understood: {period!r}")
+    n, unit = int(m.group(1)), m.group(2)
+    if unit.startswith("working"):
+        d, left = start, n
+        while left:
+            d += timedelta(days=1)
+            if d.weekday() < 5:
+                left -= 1
+        return d
+    if unit.startswith("day"):
+        return start + timedelta(days=n)
+    month = start.month - 1 + n
+    year, month = start.year + month // 12, month % 12 + 1
+    for day in (start.day, 30, 29, 28):
+        try:
+            return date(year, month, day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def _skip_reason(ctx: RunContext, con: duckdb.DuckDBPyConnection, rule: Rule) -> str | None:
+    """Why a rule cannot run this time (Chinese first, for the summary), or None."""
+    missing = [t for t in rule.needs if not ctx.table_present(t)]
+    if missing:
+        names = "、".join(f"{TABLE_TITLES.get(t, t)}（{t}）" for t in missing)
+        return f"缺少数据：{names}，本规则未运行 (tables absent: {', '.join(missing)})"
+    year = ctx.as_of.year
+    if rule.needs_line and ctx.config.line_for(year) is None:
+        return f"配置中没有{year}年的监测标准，本规则未运行 (no monitoring line for {year} in the configuration)"
+    if rule.code == "W03":
+        n = con.execute("SELECT count(*) FROM health_enrolment WHERE year = ?", [year]).fetchone()[0]
+        if not n:
+            return f"医保参保登记没有{year}年度的记录，不作判断 (enrolment extract has no record for {year})"
+    if not (RULES_DIR / f"{rule.code}.sql").exists():
+        return f"规则文件缺失 sql/rules/{rule.code}.sql (rule file missing)"
+    return None
+
+
+def _previous_run(con: duckdb.DuckDBPyConnection, as_of: date) -> str | None:
+    row = con.execute(
+        "SELECT run_id FROM hist.runs WHERE status = 'completed' AND as_of_date < ?"
+        " ORDER BY as_of_date DESC, finished_at DESC NULLS LAST, run_id DESC LIMIT 1",
+        [as_of],
+    ).fetchone()
+    return row[0] if row else None
+
+
+HITS_DDL = """
+CREATE OR REPLACE TEMP TABLE screening_hits (
+    rule_code VARCHAR, household_id VARCHAR, id_number VARCHAR, name VARCHAR,
+    county VARCHAR, township VARCHAR, village VARCHAR, in_roster BOOLEAN,
+    evidence VARCHAR, evidence_key VARCHAR
+)
+"""
+
+# One row per (rule, household) / (rule, out-of-roster id_number), whatever the rule SQL gave.
+CURRENT_SQL = """
+CREATE OR REPLACE TEMP TABLE screening_current AS
+SELECT *,
+       CASE WHEN household_id IS NULL THEN id_number END AS person_key
+FROM screening_hits
+QUALIFY row_number() OVER (
+    PARTITION BY rule_code, household_id, CASE WHEN household_id IS NULL THEN id_number END
+    ORDER BY township NULLS LAST, village NULLS LAST, id_number, evidence) = 1
+"""
+
+PREVIOUS_SQL = """
+CREATE OR REPLACE TEMP TABLE screening_previous AS
+SELECT *,
+       CASE WHEN household_id IS NULL THEN id_number END AS person_key
+FROM hist.warnings
+WHERE run_id = ? AND status IN ('新增', '持续')
+QUALIFY row_number() OVER (
+    PARTITION BY rule_code, household_id, CASE WHEN household_id IS NULL THEN id_number END
+    ORDER BY first_seen_date, first_seen_run) = 1
+"""
+
+INSERT_SQL = """
+INSERT INTO warnings (run_id, rule_code, household_id, id_number, name, county, township, village,
+                      in_roster, risk_type, evidence, evidence_key, first_seen_run, first_seen_date,
+                      status, deadline, suppressed)
+WITH fired AS (
+    SELECT c.rule_code, c.household_id, c.id_number, c.name, c.county, c.township, c.village, c.in_roster,
+           c.evidence, c.evidence_key,
+           coalesce(p.first_seen_run, $run_id) AS first_seen_run,
+           coalesce(p.first_seen_date, $as_of::DATE) AS first_seen_date,
+           CASE WHEN p.rule_code IS NULL THEN '新增' ELSE '持续' END AS status
+    FROM screening_current AS c
+    LEFT JOIN screening_previous AS p
+      ON p.rule_code = c.rule_code
+     AND p.household_id IS NOT DISTINCT FROM c.household_id
+     AND p.person_key IS NOT DISTINCT FROM c.person_key
+),
+gone AS (
+    SELECT p.rule_code, p.household_id, p.id_number, p.name, p.county, p.township, p.village, p.in_roster,
+           CASE WHEN r.state = 'skipped'
+                THEN '（本次未能重新筛查：' || r.reason || '；以下为上次预警内容）' || coalesce(p.evidence, '')
+                ELSE p.evidence END AS evidence,
+           p.evidence_key, p.first_seen_run, p.first_seen_date,
+           CASE WHEN r.state = 'skipped' THEN '持续' ELSE '已解除' END AS status
+    FROM screening_previous AS p
+    JOIN screening_rules AS r ON r.rule_code = p.rule_code
+    WHERE NOT EXISTS (
+        SELECT 1 FROM screening_current AS c
+        WHERE c.rule_code = p.rule_code
+          AND c.household_id IS NOT DISTINCT FROM p.household_id
+          AND c.person_key IS NOT DISTINCT FROM p.person_key)
+),
+everything AS (
+    SELECT * FROM fired
+    UNION ALL
+    SELECT * FROM gone
+)
+SELECT $run_id, e.rule_code, e.household_id, e.id_number, e.name, e.county, e.township, e.village,
+       e.in_roster, r.risk_type, e.evidence, e.evidence_key, e.first_seen_run, e.first_seen_date,
+       e.status, d.deadline, false
+FROM everything AS e
+JOIN screening_rules AS r ON r.rule_code = e.rule_code
+LEFT JOIN screening_deadlines AS d
+  ON d.rule_code = e.rule_code AND d.first_seen_date = e.first_seen_date
+"""
+
+
+def run_screening(ctx: RunContext) -> dict[str, int]:
+    """Run W01–W10 on the working tables, write this run's `warnings`; counts of firing rows per rule."""
+    con = ctx.cursor()
+    set_parameters(con, ctx.config, ctx.as_of, ctx.run_id)
+    create_models(con)
+    rules = family("W")
+    con.execute(HITS_DDL)
+    ran: list[str] = []
+    skipped: dict[str, str] = {}
+    for rule in rules:
+        reason = _skip_reason(ctx, con, rule)
+        if reason:
+            skipped[rule.code] = reason
+            ctx.skip("rule", rule.code, reason)
+            continue
+        con.execute(f"INSERT INTO screening_hits SELECT '{rule.code}', * FROM ({rule_sql(rule.code).strip().rstrip(';')})")
+        ran.append(rule.code)
+    con.execute(CURRENT_SQL)
+    prev = _previous_run(con, ctx.as_of)
+    con.execute(PREVIOUS_SQL, [prev])
+    _deadlines(con, ctx, rules)
+    _register(con, "screening_rules", pl.DataFrame(
+        [(r.code, r.risk_type, "ran" if r.code in ran else "skipped", skipped.get(r.code, "").split(" (")[0])
+         for r in rules],
+        schema={"rule_code": pl.String, "risk_type": pl.String, "state": pl.String, "reason": pl.String},
+        orient="row",
+    ))
+    con.execute(INSERT_SQL, {"run_id": ctx.run_id, "as_of": ctx.as_of})
+    counts = dict(
+        con.execute(
+            "SELECT rule_code, count(*) FILTER (WHERE status IN ('新增', '持续')) FROM warnings"
+            " WHERE run_id = ? GROUP BY rule_code ORDER BY rule_code",
+            [ctx.run_id],
+        ).fetchall()
+    )
+    counts = {code: counts.get(code, 0) for code in ran} | {
+        code: n for code, n in counts.items() if code in skipped and n}
+    by_status = con.execute(
+        "SELECT rule_code, status, count(*) FROM warnings WHERE run_id = ? GROUP BY ALL ORDER BY ALL",
+        [ctx.run_id],
+    ).fetchall()
+    ctx.notes["warnings"] = counts
+    ctx.notes["warnings_by_status"] = {
+        code: {s: n for c, s, n in by_status if c == code} for code in sorted({c for c, _, _ in by_status})
+    }
+    for code, n in con.execute(
+        "SELECT rule_code, count(*) FROM warnings WHERE run_id = ? AND township IS NULL"
+        " AND status IN ('新增', '持续') GROUP BY rule_code ORDER BY rule_code",
+        [ctx.run_id],
+    ).fetchall():
+        ctx.skip("routing", code, f"{n} 条预警的部门记录乡镇无法对应本县乡镇，未能分发到乡镇工作簿"
+                                  f" ({n} warnings whose township does not resolve)")
+    con.execute("DROP TABLE IF EXISTS screening_hits")
+    con.execute("DROP TABLE IF EXISTS screening_current")
+    con.execute("DROP TABLE IF EXISTS screening_previous")
+    con.execute("DROP TABLE IF EXISTS screening_deadlines")
+    con.execute("DROP TABLE IF EXISTS screening_rules")
+    return counts
+
+
+def _deadlines(con: duckdb.DuckDBPyConnection, ctx: RunContext, rules: list[Rule]) -> None:
+    """Deadline per (rule, first_seen_date): few distinct pairs, computed in Python (working days)."""
+    pairs = con.execute(
+        "SELECT DISTINCT rule_code, $as_of::DATE AS first_seen_date FROM screening_current"
+        " UNION SELECT DISTINCT rule_code, first_seen_date FROM screening_previous"
+        " WHERE first_seen_date IS NOT NULL",
+        {"as_of": ctx.as_of},
+    ).fetchall()
+    period = {r.code: r.verify_within for r in rules}
+    rows = [(code, d, add_period(d, period[code])) for code, d in pairs if period.get(code)]
+    frame = pl.DataFrame(
+        rows, schema={"rule_code": pl.String, "first_seen_date": pl.Date, "deadline": pl.Date}, orient="row"
+    )
+    _register(con, "screening_deadlines", frame)
+
+
+def _register(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    """Copy a small polars frame into a temp table of the working database."""
+    con.register(f"{name}_frame", frame)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_frame")
+    con.unregister(f"{name}_frame")
