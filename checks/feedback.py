@@ -1,0 +1,322 @@
+"""Verification returned by townships (核查反馈, outputs.md): read it, record it, let it steer the run.
+
+Two stages of the flow:
+
+- `read_feedback(ctx)` (after ingest, before screening) reads every workbook under
+  ``inbox/feedback/`` — the township's own workbook as fangpin wrote it, re-saved by Excel or
+  WPS — and records each filled row in ``verifications``. Refused rows go to ``rejects``
+  (source_table = 'verifications') with file, sheet, row and the reason.
+- `apply_feedback(ctx)` (after screening and logic, before reports) sets ``verification`` /
+  ``verified_on`` / ``suppressed`` / ``flag`` on this run's warnings and logic errors from the
+  latest verification of each row (sql/feedback/apply.sql).
+
+Decisions where outputs.md is silent:
+
+- Sheets are recognised by their headers (预警规则 or 错误规则, with 核实结果), read by header
+  name wherever the columns are; the header row is the first row that has them (title rows,
+  added remark columns, sorting, filters and blank rows do not matter).
+- A row is "filled" when any of 核实结果 / 核实人 / 核实日期 is. A filled row is recorded only
+  with a listed result and a readable 核实日期 not after the as-of date (a typo must not suppress a
+  warning for half a year); 核实人 may be empty.
+- A row matches a row the county sent out: a warning or logic error of a completed, published run
+  (hist.*). Warnings by rule and 户编号 (or by ID when 户编号 is empty: out-of-roster people);
+  logic errors by rule, 户编号 and member ID (member name when the ID was mangled).
+- The file's township comes from its name (``县_乡镇_日期.xlsx``; any known township or alias in
+  the path, the longest wins, the county settles a name shared by two counties); when the name
+  names none, from its matched rows if they all agree, else every row of the file is refused.
+  A row about a household of another township is refused, so nothing a township sends changes
+  another township's records; apply_feedback also applies a verification only to rows of the
+  township that sent it.
+- The same file read again (it stays in the inbox, or comes back with the prefilled results
+  fangpin wrote into the next workbook) adds nothing: a row whose (rule, household, ID, result,
+  核实日期) is already in the history with the same 核实人 — or with none given now — is counted
+  as a duplicate, not recorded again. A changed result or date is recorded: full history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import fastexcel
+import polars as pl
+
+from checks.sql import SQL_DIR, set_parameters
+
+FEEDBACK_FOLDER = "feedback"
+FEEDBACK_SQL = SQL_DIR / "feedback"
+HEADER_SCAN_ROWS = 30
+TOWNSHIP_SUFFIXES = ("人民政府", "办事处", "街道", "镇", "乡")
+
+# canonical field -> header texts, in order of preference (after _norm_header)
+FIELDS: dict[str, tuple[str, ...]] = {
+    "rule_raw": ("预警规则", "错误规则"),
+    "household_raw": ("户编号", "户码"),
+    "id_raw": ("户主证件号码", "证件号码", "身份证号", "身份证号码", "户主身份证号"),
+    "member_name": ("成员姓名",),
+    "result_raw": ("核实结果",),
+    "verifier_raw": ("核实人",),
+    "date_raw": ("核实日期",),
+}
+FILLED = ("result_raw", "verifier_raw", "date_raw")
+
+_FULLWIDTH = str.maketrans({chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)} | {"\u3000": " "})
+
+
+def _norm_header(text: object) -> str:
+    """Header as matched: no spaces (any width), half-width forms, no trailing *, (元) or （元）."""
+    s = re.sub(r"\s+", "", str(text or "").translate(_FULLWIDTH))
+    return re.sub(r"(\*|\(元\))+$", "", s)
+
+
+def _blank_to_null(col: pl.Expr) -> pl.Expr:
+    s = col.str.strip_chars(" \t\r\n\u3000\xa0")
+    return pl.when(s == "").then(None).otherwise(s)
+
+
+def _sheet_kind(headers: list[str]) -> str | None:
+    if "核实结果" not in headers:
+        return None
+    if "预警规则" in headers:
+        return "W"
+    if "错误规则" in headers:
+        return "L"
+    return None
+
+
+def _read_workbook(path: Path) -> tuple[list[tuple[str, pl.DataFrame]], list[tuple[str, str]]]:
+    """Every feedback sheet of one workbook as text cells, plus (sheet, why skipped) for the rest."""
+    reader = fastexcel.read_excel(str(path))
+    frames, skipped = [], []
+    for sheet in reader.sheet_names:
+        try:
+            grid = reader.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string").to_polars()
+        except Exception as exc:  # an empty or broken sheet: report it, read the others
+            skipped.append((sheet, f"unreadable: {exc}"))
+            continue
+        found = None
+        for i, row in enumerate(grid.head(HEADER_SCAN_ROWS).iter_rows()):
+            headers = [_norm_header(c) for c in row]
+            kind = _sheet_kind(headers)
+            if kind:
+                found = (i, headers, kind)
+                break
+        if found is None:
+            skipped.append((sheet, "no header row with 核实结果 and 预警规则 or 错误规则"))
+            continue
+        i, headers, kind = found
+        data = grid.slice(i + 1).with_row_index("row_number", offset=i + 2)
+        names = [h if h else f"列{j + 1}" for j, h in enumerate(headers)]
+        seen: dict[str, int] = {}
+        for j, n in enumerate(names):
+            seen[n] = seen.get(n, 0) + 1
+            if seen[n] > 1:
+                names[j] = f"{n}_{seen[n]}"
+        cols = grid.columns
+        data = data.rename(dict(zip(cols, names, strict=True)))
+        data = data.with_columns(_blank_to_null(pl.col(n)).alias(n) for n in names)
+        picks = {}
+        for field, options in FIELDS.items():
+            col = next((o for o in options if o in names), None)
+            picks[field] = pl.col(col) if col else pl.lit(None, dtype=pl.String)
+        out = data.select(
+            pl.lit(sheet).alias("sheet"),
+            pl.lit(kind).alias("family"),
+            pl.col("row_number").cast(pl.Int32),
+            *(expr.alias(field) for field, expr in picks.items()),
+            pl.struct(names).struct.json_encode().alias("raw"),
+        ).filter(pl.any_horizontal(pl.col(f).is_not_null() for f in FILLED))
+        frames.append((sheet, out))
+    return frames, skipped
+
+
+def _township_names(ctx) -> list[tuple[str, str | None, str]]:
+    """(name as it may appear in a file name, county, canonical township) for every known township."""
+    pairs = ctx.con.execute(
+        "SELECT DISTINCT county, township FROM ("
+        " SELECT county, township FROM main.households UNION ALL"
+        " SELECT county, township FROM hist.warnings UNION ALL"
+        " SELECT county, township FROM hist.logic_errors) WHERE township IS NOT NULL"
+    ).fetchall()
+    names = [(t, c, t) for c, t in pairs]
+    aliases = ctx.config.township_aliases()
+    for c, t in pairs:
+        for alias in aliases.get(c or ctx.config.county, {}).get(t, []):
+            names.append((alias, c, t))
+        for suffix in TOWNSHIP_SUFFIXES:
+            if t.endswith(suffix) and len(t) - len(suffix) >= 2:
+                names.append((t[: -len(suffix)], c, t))
+    return names
+
+
+def _file_township(rel: str, names: list[tuple[str, str | None, str]]) -> tuple[str | None, str | None]:
+    """(county, township) a returned file names, or (None, None) when it names none or several."""
+    hits = [(len(n), c, t) for n, c, t in names if n and n in rel]
+    if not hits:
+        return None, None
+    longest = max(h[0] for h in hits)
+    found = {(c, t) for n, c, t in hits if n == longest}
+    if len(found) > 1:
+        found = {(c, t) for c, t in found if c and c in rel} or found
+    if len(found) != 1:
+        return None, None
+    return next(iter(found))
+
+
+def _file_date(rel: str) -> str | None:
+    m = re.search(r"(20\d{2})-?(\d{2})-?(\d{2})", Path(rel).name)
+    return f"{m.group(1)}-{m.group(2)}-{m.group(3)}" if m else None
+
+
+def _fingerprint(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def read_feedback(ctx) -> dict:
+    """Record the filled rows of every returned workbook in inbox/feedback/ (see module docstring)."""
+    folder = Path(ctx.inbox) / FEEDBACK_FOLDER
+    files = sorted(
+        p for p in folder.rglob("*")
+        if p.is_file() and p.suffix.lower() in (".xlsx", ".xls", ".xlsm") and not p.name.startswith("~$")
+    ) if folder.is_dir() else []
+    summary = {"files": len(files), "rows": 0, "recorded": 0, "duplicates": 0, "rejected": 0, "reasons": {}}
+    if not files:
+        return summary
+    con = ctx.con
+    set_parameters(con, ctx.config, ctx.as_of, ctx.run_id)
+    names = _township_names(ctx)
+    frames, file_rows, file_info = [], [], []
+    for path in files:
+        rel = path.relative_to(ctx.inbox).as_posix()
+        fp = _fingerprint(path)
+        try:
+            sheets, skipped = _read_workbook(path)
+        except Exception as exc:
+            ctx.skip("file", rel, f"unreadable returned workbook: {exc}")
+            file_info.append((rel, None, None, "unreadable", str(exc), fp, 0))
+            continue
+        for sheet, why in skipped:
+            ctx.skip("sheet", f"{rel}#{sheet}", why)
+            file_info.append((rel, sheet, None, "skipped", why, fp, 0))
+        county, township = _file_township(rel, names)
+        file_rows.append({"file": rel, "county": county, "township": township, "file_date": _file_date(rel)})
+        for sheet, df in sheets:
+            frames.append(df.with_columns(pl.lit(rel).alias("file")))
+            file_info.append((rel, sheet, "verifications", "loaded", None, fp, df.height))
+    rows = pl.concat(frames, how="vertical") if frames else None
+    if rows is None or rows.height == 0:
+        _record_files(ctx, file_info, None)
+        return summary
+    rows = rows.with_row_index("rid")
+    fb_files = pl.DataFrame(file_rows, schema={"file": pl.String, "county": pl.String,
+                                               "township": pl.String, "file_date": pl.String})
+    fb_files = fb_files.with_columns(pl.col("file_date").str.to_date(strict=False))
+    con.register("fb_rows", rows.to_arrow())
+    con.register("fb_files", fb_files.to_arrow())
+    try:
+        con.execute((FEEDBACK_SQL / "match.sql").read_text(encoding="utf-8"))
+        con.execute(
+            "INSERT INTO rejects (run_id, source_table, file, sheet, row_number, reason, raw)"
+            " SELECT ?, 'verifications', file, sheet, row_number, reason, raw::JSON"
+            " FROM fb_matched WHERE reason IS NOT NULL ORDER BY file, sheet, row_number",
+            [ctx.run_id],
+        )
+        con.execute(_ACCEPT_SQL)
+        con.execute(
+            "INSERT INTO verifications BY NAME SELECT ? AS run_id, rule_code, household_id,"
+            " key_id AS id_number, township, result, verifier, verified_on,"
+            " file AS source_file, sheet AS source_sheet, row_number AS source_row"
+            " FROM fb_accepted WHERE NOT duplicate ORDER BY file, sheet, row_number",
+            [ctx.run_id],
+        )
+        stats = con.execute(
+            "SELECT count(*) FILTER (WHERE NOT duplicate), count(*) FILTER (WHERE duplicate) FROM fb_accepted"
+        ).fetchone()
+        reasons = con.execute(
+            "SELECT regexp_extract(reason, '^[^:(]*'), count(*) FROM fb_matched"
+            " WHERE reason IS NOT NULL GROUP BY 1 ORDER BY 2 DESC"
+        ).fetchall()
+        rejected_by_file = dict(con.execute(
+            "SELECT file, count(*) FROM fb_matched WHERE reason IS NOT NULL GROUP BY file").fetchall())
+    finally:
+        con.unregister("fb_rows")
+        con.unregister("fb_files")
+    _record_files(ctx, file_info, rejected_by_file)
+    summary.update(rows=rows.height, recorded=stats[0], duplicates=stats[1],
+                   rejected=sum(n for _, n in reasons), reasons={r.strip(): n for r, n in reasons})
+    return summary
+
+
+# Accepted rows, once each (the same row in two returned files counts once), and whether the
+# history already holds them (same row, result and date; same verifier or none given now).
+_ACCEPT_SQL = """
+CREATE OR REPLACE TEMP TABLE fb_accepted AS
+SELECT m.*,
+    EXISTS (
+        SELECT 1 FROM hist.verifications AS v JOIN hist.runs AS r USING (run_id)
+        WHERE r.status = 'completed' AND v.rule_code = m.rule_code
+          AND v.household_id IS NOT DISTINCT FROM m.household_id
+          AND v.id_number IS NOT DISTINCT FROM m.key_id
+          AND v.result = m.result AND v.verified_on = m.verified_on
+          AND (m.verifier IS NULL OR v.verifier IS NOT DISTINCT FROM m.verifier)
+    ) OR row_number() OVER (
+        PARTITION BY m.rule_code, m.household_id, m.key_id, m.result, m.verified_on, m.verifier
+        ORDER BY m.file, m.sheet, m.row_number) > 1 AS duplicate
+FROM fb_matched AS m
+WHERE m.reason IS NULL
+"""
+
+
+def _record_files(ctx, file_info, rejected_by_file) -> None:
+    """One input_files row per returned workbook sheet, so the run summary lists them like any input."""
+    rejected_by_file = rejected_by_file or {}
+    for rel, sheet, table, status, reason, fp, n in file_info:
+        ctx.con.execute(
+            "INSERT INTO input_files (run_id, folder, file, sheet, source_table, rows_read, rows_loaded,"
+            " rows_rejected, status, reason, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [ctx.run_id, FEEDBACK_FOLDER, rel, sheet, table, n, None,
+             rejected_by_file.get(rel) if status == "loaded" else None, status, reason, fp],
+        )
+
+
+def apply_feedback(ctx) -> dict:
+    """Set verification / suppression / flags on this run's warnings and logic errors (apply.sql).
+
+    - Suppression: the latest result 不属实 or 属实-暂不纳入, the as-of date at most suppress_days
+      after 核实日期, and the warning's evidence_key equal to that of the warning as sent in the
+      workbook that was verified. Rows 已解除 are never suppressed (nothing to hold back).
+    - 核实属实未纳入: the latest result 属实-已纳入监测, more than inclusion_grace_days since 核实日期,
+      and the household (out-of-roster: any household holding the person) has no
+      monitoring_category in this run's roster. The warning is listed again: flagged when it still
+      fires; when it no longer fires it is put back with status 持续 (copied from its latest
+      published form), so the county keeps chasing the inclusion until the roster shows it.
+      Not evaluated when this run has no roster (the run summary says so).
+    - 整改未生效: the latest result 已整改, dated before this run's as-of date, and the error
+      still fires in this run.
+    """
+    con = ctx.con
+    set_parameters(con, ctx.config, ctx.as_of, ctx.run_id)
+    roster = _roster_present(ctx)
+    if not roster:
+        ctx.skip("check", "核实属实未纳入", "no roster households in this run")
+    con.execute(f"SET VARIABLE fb_roster_present = {'true' if roster else 'false'}")
+    before = con.execute("SELECT count(*) FROM warnings WHERE run_id = ?", [ctx.run_id]).fetchone()[0]
+    con.execute((FEEDBACK_SQL / "apply.sql").read_text(encoding="utf-8"))
+    w = con.execute(
+        "SELECT count(*) FILTER (WHERE verification IS NOT NULL), count(*) FILTER (WHERE suppressed),"
+        " count(*) FILTER (WHERE flag = '核实属实未纳入'), count(*)"
+        " FROM warnings WHERE run_id = ?", [ctx.run_id]).fetchone()
+    e = con.execute(
+        "SELECT count(*) FILTER (WHERE verification IS NOT NULL), count(*) FILTER (WHERE flag = '整改未生效')"
+        " FROM logic_errors WHERE run_id = ?", [ctx.run_id]).fetchone()
+    return {
+        "warnings_verified": w[0], "suppressed": w[1], "核实属实未纳入": w[2], "relisted": w[3] - before,
+        "logic_errors_verified": e[0], "整改未生效": e[1],
+    }
+
+
+def _roster_present(ctx) -> bool:
+    return bool(ctx.con.execute(
+        "SELECT count(*) FROM main.households WHERE run_id = ?", [ctx.run_id]).fetchone()[0])
+

@@ -1,0 +1,123 @@
+-- Returned verification rows (核查反馈) matched against what the county sent out.
+-- Input: fb_rows (one row per filled sheet row, cells as text, read by checks/feedback.py),
+--        fb_files (file -> the county/township it belongs to, as told by its name; date in its name).
+-- Output: fb_matched (every row with its normalised values, matched key, township and reject reason).
+-- A returned row refers to a row the county sent: a warning or logic error of a completed run
+-- published before this one (hist.*), never to a row of this run.
+
+CREATE OR REPLACE TEMP TABLE fb_sent AS
+SELECT 'W' AS family, w.rule_code, w.household_id,
+       CASE WHEN w.in_roster THEN NULL ELSE w.id_number END AS key_id,
+       w.id_number AS match_id, CAST(NULL AS VARCHAR) AS member_name,
+       w.county, w.township, r.as_of_date, r.finished_at
+FROM hist.warnings AS w JOIN hist.runs AS r USING (run_id)
+WHERE r.status = 'completed' AND r.as_of_date <= getvariable('as_of')
+UNION ALL
+SELECT 'L', e.rule_code, e.household_id, e.id_number, e.id_number, e.name,
+       e.county, e.township, r.as_of_date, r.finished_at
+FROM hist.logic_errors AS e JOIN hist.runs AS r USING (run_id)
+WHERE r.status = 'completed' AND r.as_of_date <= getvariable('as_of');
+
+-- Clean the typed values the way a clerk's Excel/WPS leaves them.
+CREATE OR REPLACE TEMP TABLE fb_norm AS
+WITH t AS (
+    SELECT *,
+        translate(coalesce(rule_raw, ''), 'ＷＬｗｌ０１２３４５６７８９', 'WLWL0123456789') AS rule_t,
+        translate(regexp_replace(coalesce(id_raw, ''), '[\s''’‘`]', '', 'g'),
+                  '０１２３４５６７８９Ｘｘx', '0123456789XXX') AS id_t,
+        regexp_replace(regexp_replace(coalesce(household_raw, ''), '[\s''’‘`]', '', 'g'), '\.0+$', '') AS hh_t,
+        translate(regexp_replace(coalesce(result_raw, ''), '\s', '', 'g'), '－—–‐−_~～', '---------') AS result_t,
+        trim(translate(coalesce(date_raw, ''), '０１２３４５６７８９．／－', '0123456789./-')) AS date_t
+    FROM fb_rows
+)
+SELECT t.* EXCLUDE (rule_t, id_t, hh_t, result_t, date_t),
+    nullif(upper(regexp_extract(rule_t, '^\s*([WL][0-9]{2})', 1)), '') AS rule_code,
+    nullif(hh_t, '') AS household_id,
+    CASE WHEN id_t = '' OR regexp_matches(id_t, '[Ee]\+|\.') THEN NULL ELSE upper(id_t) END AS id_number,
+    nullif(regexp_replace(result_t, '-+', '-', 'g'), '') AS result,
+    nullif(regexp_replace(coalesce(verifier_raw, ''), '^\s+|\s+$', '', 'g'), '') AS verifier,
+    CASE
+        WHEN date_t = '' THEN NULL
+        WHEN regexp_full_match(date_t, '[0-9]{5}(\.[0-9]+)?')
+            THEN DATE '1899-12-30' + CAST(floor(CAST(date_t AS DOUBLE)) AS INTEGER)
+        WHEN regexp_full_match(date_t, '[0-9]{8}') THEN try_strptime(date_t, '%Y%m%d')::DATE
+        ELSE try(make_date(
+            CAST(regexp_extract(date_t, '^([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})', 1) AS INTEGER),
+            CAST(regexp_extract(date_t, '^([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})', 2) AS INTEGER),
+            CAST(regexp_extract(date_t, '^([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})', 3) AS INTEGER)))
+    END AS verified_on
+FROM t;
+
+-- Candidate published rows per returned row. Warnings: by household when 户编号 is filled (a row
+-- whose 户编号 was changed is judged by the new one), else by ID (out-of-roster person, or a
+-- household whose 户编号 cell was lost). Logic errors: by household and member ID, the member
+-- name standing in when the ID cell was mangled.
+CREATE OR REPLACE TEMP TABLE fb_cand AS
+SELECT n.rid, s.rule_code, s.household_id, s.key_id, s.county, s.township, s.as_of_date, s.finished_at,
+    CASE
+        WHEN n.household_id IS NOT NULL THEN
+            CASE WHEN s.family = 'W' OR s.key_id IS NULL OR s.key_id = n.id_number THEN 0
+                 WHEN s.member_name = n.member_name THEN 1 END
+        ELSE CASE WHEN s.match_id = n.id_number THEN 0 END
+    END AS score
+FROM fb_norm AS n
+JOIN fb_sent AS s
+  ON s.family = n.family AND s.rule_code = n.rule_code
+ AND (s.household_id = n.household_id OR (n.household_id IS NULL AND s.match_id = n.id_number));
+
+CREATE OR REPLACE TEMP TABLE fb_best AS
+WITH scored AS (
+    SELECT c.*, min(score) OVER (PARTITION BY rid) AS best
+    FROM fb_cand AS c WHERE score IS NOT NULL
+), keys AS (
+    SELECT rid, count(DISTINCT (rule_code, household_id, coalesce(key_id, ''))) AS n_keys
+    FROM scored WHERE score = best GROUP BY rid
+)
+SELECT s.rid, k.n_keys, s.rule_code, s.household_id, s.key_id, s.county, s.township
+FROM scored AS s JOIN keys AS k USING (rid) JOIN fb_norm AS n USING (rid)
+LEFT JOIN fb_files AS f ON f.file = n.file
+WHERE s.score = s.best
+-- the row as it stood in the workbook returned: the run of the file's date, else the latest before it
+QUALIFY row_number() OVER (
+    PARTITION BY s.rid
+    ORDER BY (f.file_date IS NULL OR s.as_of_date <= f.file_date) DESC, s.as_of_date DESC, s.finished_at DESC
+) = 1;
+
+-- A file whose name names no township belongs to the township of its matched rows, when they agree.
+CREATE OR REPLACE TEMP TABLE fb_file_township AS
+SELECT f.file,
+    coalesce(f.township, CASE WHEN count(DISTINCT (b.county, b.township)) = 1 THEN any_value(b.township) END) AS township,
+    CASE WHEN f.township IS NOT NULL THEN f.county
+         WHEN count(DISTINCT (b.county, b.township)) = 1 THEN any_value(b.county) END AS county
+FROM fb_files AS f
+LEFT JOIN fb_norm AS n ON n.file = f.file
+LEFT JOIN fb_best AS b ON b.rid = n.rid AND b.n_keys = 1
+GROUP BY f.file, f.county, f.township;
+
+CREATE OR REPLACE TEMP TABLE fb_matched AS
+SELECT n.rid, n.file, n.sheet, n.family, n.row_number, n.raw,
+    b.rule_code, b.household_id, b.key_id, b.township, b.county,
+    ft.township AS file_township,
+    n.result, n.verifier, n.verified_on,
+    CASE
+        WHEN n.rule_code IS NULL THEN '无法识别规则代码: ' || coalesce(n.rule_raw, '(空)')
+        WHEN b.rid IS NULL THEN '未匹配到已下发的' || CASE n.family WHEN 'W' THEN '预警' ELSE '逻辑错误' END
+             || ' (规则 ' || n.rule_code || ', 户编号 ' || coalesce(n.household_id, '(空)') || ')'
+        WHEN b.n_keys > 1 THEN '匹配到多条记录, 无法确定是哪一条 (请填写证件号码)'
+        WHEN ft.township IS NULL THEN '无法确定文件所属乡镇 (文件名不含乡镇名, 且各行分属不同乡镇)'
+        WHEN b.township IS DISTINCT FROM ft.township OR b.county IS DISTINCT FROM ft.county
+            THEN '其他乡镇的户: 该户属于' || coalesce(b.township, '(未知乡镇)') || ', 不能由' || ft.township || '的反馈核实'
+        WHEN n.result IS NULL THEN '核实结果为空'
+        WHEN NOT list_contains(CASE n.family
+                WHEN 'W' THEN ['属实-已纳入监测', '属实-已落实帮扶', '属实-暂不纳入', '不属实']
+                ELSE ['已整改', '不属实'] END, n.result)
+            THEN '核实结果不是可选值: ' || coalesce(n.result_raw, '') || ' (可选: ' || CASE n.family
+                WHEN 'W' THEN '属实-已纳入监测 / 属实-已落实帮扶 / 属实-暂不纳入 / 不属实'
+                ELSE '已整改 / 不属实' END || ')'
+        WHEN n.verified_on IS NULL THEN
+            CASE WHEN n.date_raw IS NULL THEN '核实日期为空' ELSE '核实日期无法识别: ' || n.date_raw END
+        WHEN n.verified_on > getvariable('as_of') THEN '核实日期晚于本次运行的基准日期: ' || n.date_raw
+    END AS reason
+FROM fb_norm AS n
+LEFT JOIN fb_best AS b USING (rid)
+LEFT JOIN fb_file_township AS ft ON ft.file = n.file;

@@ -1,0 +1,339 @@
+"""Returned verifications (核查反馈): read re-saved township workbooks, refuse what must be refused,
+record history, and steer the next run (suppression, 核实属实未纳入, 整改未生效)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+import xlsxwriter
+
+from checks.feedback import apply_feedback, read_feedback
+from pipelines import store
+from pipelines.config import Config
+from pipelines.context import RunContext
+
+COUNTY = "示例县"
+W_HEADERS = ["村", "户编号", "户主姓名", "户主证件号码", "家庭人口", "户类型 / 监测对象类别", "预警规则",
+             "风险类型", "预警原因", "来源部门", "状态", "首次预警日期", "核实期限", "帮扶责任人",
+             "核实结果", "核实人", "核实日期"]
+L_HEADERS = ["村", "户编号", "户主姓名", "成员姓名", "证件号码", "错误规则", "错误说明", "整改建议",
+             "核实结果", "核实人", "核实日期"]
+OUT_ID = "620422199001011237"      # an out-of-roster person (W05)
+MEMBER_ID = "62042219850505123X"   # a member with a person-level logic error (L11)
+
+_runs = iter(range(1, 1000))
+
+
+def new_ctx(out: Path, inbox: Path, as_of: date, config: Config | None = None) -> RunContext:
+    run_id = f"2026{next(_runs):04d}T000000-test"
+    con = store.open_work(out, run_id)
+    ctx = RunContext(run_id=run_id, as_of=as_of, inbox=inbox, out=out, config=config or Config(), con=con)
+    con.execute("INSERT INTO runs (run_id, as_of_date, started_at, status, county) VALUES (?, ?, ?, 'running', ?)",
+                [run_id, as_of, datetime.now(), COUNTY])
+    return ctx
+
+
+def add_households(ctx, rows):
+    """rows: (household_id, township, monitoring_category)."""
+    for hh, township, category in rows:
+        ctx.con.execute("INSERT INTO households (run_id, household_id, county, township, village, monitoring_category)"
+                        " VALUES (?, ?, ?, ?, '一村', ?)", [ctx.run_id, hh, COUNTY, township, category])
+
+
+def add_warning(ctx, rule, hh, township, key, status="新增", id_number=None, first=None):
+    in_roster = hh is not None
+    ctx.con.execute(
+        "INSERT INTO warnings (run_id, rule_code, household_id, id_number, name, county, township, village,"
+        " in_roster, risk_type, evidence, evidence_key, first_seen_run, first_seen_date, status, deadline)"
+        " VALUES (?, ?, ?, ?, '某某', ?, ?, '一村', ?, '因病', '证据', ?, ?, ?, ?, ?)",
+        [ctx.run_id, rule, hh, id_number or f"ID-{hh}", COUNTY, township, in_roster, key,
+         ctx.run_id, first or ctx.as_of, status, date(2026, 12, 24)])
+
+
+def add_error(ctx, rule, hh, township, id_number=None, name=None):
+    ctx.con.execute(
+        "INSERT INTO logic_errors (run_id, rule_code, household_id, id_number, name, county, township, village, detail)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, '一村', '说明')", [ctx.run_id, rule, hh, id_number, name, COUNTY, township])
+
+
+def publish(ctx):
+    ctx.con.execute("UPDATE runs SET status = 'completed', finished_at = ? WHERE run_id = ?",
+                    [datetime.now(), ctx.run_id])
+    store.publish(ctx.con, ctx.out, ctx.run_id)
+    ctx.con.close()
+
+
+def write_township_workbook(path: Path, warnings: list[dict], errors: list[dict]) -> None:
+    """A township workbook with exactly outputs.md's headers, as the county sends it (title row, 说明)."""
+    wb = xlsxwriter.Workbook(str(path))
+    text = wb.add_format({"num_format": "@"})
+    for name, headers, rows in (("预警名单", W_HEADERS, warnings), ("逻辑错误", L_HEADERS, errors)):
+        ws = wb.add_worksheet(name)
+        ws.write(0, 0, f"{COUNTY}红山镇{name}")
+        ws.write_row(1, 0, headers)
+        for i, row in enumerate(rows, start=2):
+            for j, h in enumerate(headers):
+                if row.get(h) is not None:
+                    ws.write_string(i, j, str(row[h]), text)
+    ws = wb.add_worksheet("说明")
+    ws.write(0, 0, "规则说明")
+    wb.close()
+
+
+def fill_like_a_clerk(path: Path, sheet: str, fills: dict[tuple[str, str], tuple], target: Path,
+                      edits: dict[tuple[str, str], dict] | None = None) -> None:
+    """Open in 'Excel', fill 核实结果/核实人/核实日期 by (rule code, 户编号 or 证件号码), sort the rows,
+    add a 备注 column, widen columns, leave blank rows, and save as another file."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb[sheet]
+    header_row = 2
+    headers = [c.value for c in ws[header_row]]
+    col = {h: i for i, h in enumerate(headers)}
+    id_col = "户主证件号码" if "户主证件号码" in col else "证件号码"
+    data = [[c.value for c in r] for r in ws.iter_rows(min_row=header_row + 1)]
+    data = [r for r in data if any(v not in (None, "") for v in r)]
+    for r in data:
+        key = (str(r[col["预警规则" if "预警规则" in col else "错误规则"]])[:3],
+               r[col["户编号"]] or r[col[id_col]])
+        if key in fills:
+            result, verifier, when = fills[key]
+            r[col["核实结果"]], r[col["核实人"]], r[col["核实日期"]] = result, verifier, when
+        for h, v in (edits or {}).get(key, {}).items():
+            r[col[h]] = v
+    data.sort(key=lambda r: str(r[col["村"]]) + str(r[col["户编号"]] or ""), reverse=True)
+    ws.delete_rows(header_row + 1, ws.max_row)
+    ws.cell(header_row, len(headers) + 1, "备注 ")
+    ws.cell(header_row, col["核实结果"] + 1, "核实结果 ")
+    out_row = header_row + 1
+    for i, r in enumerate(data):
+        if i == 1:
+            out_row += 1  # a blank row left in the middle
+        for j, v in enumerate(r):
+            ws.cell(out_row, j + 1, v)
+        ws.cell(out_row, len(headers) + 1, "已入户")
+        out_row += 1
+    ws.column_dimensions["B"].width = 40
+    ws.auto_filter.ref = f"A{header_row}:R{out_row}"
+    wb.save(target)
+
+
+@pytest.fixture
+def county(tmp_path):
+    """One published run (as of 2026-11-24) with findings in 红山镇 and 白水乡."""
+    out, inbox = tmp_path / "out", tmp_path / "inbox"
+    (inbox / "feedback").mkdir(parents=True)
+    ctx = new_ctx(out, inbox, date(2026, 11, 24))
+    add_households(ctx, [("H001", "红山镇", None), ("H002", "红山镇", None), ("H003", "白水乡", None),
+                         ("H004", "红山镇", "边缘易致贫户")])
+    add_warning(ctx, "W01", "H001", "红山镇", "k1")
+    add_warning(ctx, "W08", "H002", "红山镇", "k2")
+    add_warning(ctx, "W05", None, "红山镇", "k3", id_number=OUT_ID)
+    add_warning(ctx, "W09", "H004", "红山镇", "k5")
+    add_warning(ctx, "W01", "H003", "白水乡", "k4")
+    add_error(ctx, "L14", "H001", "红山镇")
+    add_error(ctx, "L11", "H002", "红山镇", MEMBER_ID, "李小二")
+    add_error(ctx, "L02", "H003", "白水乡")
+    publish(ctx)
+    sent = tmp_path / f"{COUNTY}_红山镇_2026-11-24.xlsx"
+    write_township_workbook(
+        sent,
+        [{"村": "一村", "户编号": "H001", "户主证件号码": "ID-H001", "预警规则": "W01 高额医疗自付", "状态": "新增"},
+         {"村": "一村", "户编号": "H002", "户主证件号码": "ID-H002", "预警规则": "W08 临时救助", "状态": "新增"},
+         {"村": "二村", "户编号": None, "户主证件号码": OUT_ID, "户类型 / 监测对象类别": "非建档立卡/监测户",
+          "预警规则": "W05 住房安全鉴定为C/D级", "状态": "新增"},
+         {"村": "一村", "户编号": "H004", "户主证件号码": "ID-H004", "预警规则": "W09 收入低于监测标准", "状态": "新增"},
+         {"村": "三村", "户编号": "H005", "户主证件号码": "ID-H005", "预警规则": "W01 高额医疗自付", "状态": "新增"}],
+        [{"村": "一村", "户编号": "H001", "错误规则": "L14 家庭人口数不一致"},
+         {"村": "一村", "户编号": "H002", "成员姓名": "李小二", "证件号码": MEMBER_ID, "错误规则": "L11 性别与证件号码不符"}],
+    )
+    return {"out": out, "inbox": inbox, "sent": sent}
+
+
+def returned_workbook(county) -> Path:
+    """The clerk's return: dates typed every way, one invalid value, one row moved to 白水乡's H003."""
+    target = county["inbox"] / "feedback" / county["sent"].name
+    tmp = target.with_suffix(".part.xlsx")
+    fill_like_a_clerk(county["sent"], "预警名单", {
+        ("W01", "H001"): ("不属实", "张三", "2026/12/1"),
+        ("W08", "H002"): ("属实-已纳入监测", "李四", datetime(2026, 11, 25)),
+        ("W05", OUT_ID): ("属实－暂不纳入 ", "王五", "2026年11月30日"),
+        ("W09", "H004"): ("属实", "赵六", "2026-11-30"),
+        ("W01", "H005"): ("不属实", "张三", "2026.11.30"),
+    }, tmp, edits={("W01", "H005"): {"户编号": "H003"}})
+    fill_like_a_clerk(tmp, "逻辑错误", {
+        ("L14", "H001"): ("已整改", "张三", 46356),           # an Excel serial: 2026-11-30
+        ("L11", "H002"): ("不属实", "张三", "20261130"),
+    }, target)
+    tmp.unlink()
+    return target
+
+
+def test_returned_workbook_is_recorded_and_refusals_reported(county):
+    returned_workbook(county)
+    ctx = new_ctx(county["out"], county["inbox"], date(2026, 12, 2))
+    add_households(ctx, [("H001", "红山镇", None)])
+    summary = read_feedback(ctx)
+    got = ctx.con.execute(
+        "SELECT rule_code, household_id, id_number, township, result, verifier, verified_on, source_sheet"
+        " FROM verifications ORDER BY rule_code, household_id").fetchall()
+    assert got == [
+        ("L11", "H002", MEMBER_ID, "红山镇", "不属实", "张三", date(2026, 11, 30), "逻辑错误"),
+        ("L14", "H001", None, "红山镇", "已整改", "张三", date(2026, 11, 30), "逻辑错误"),
+        ("W01", "H001", None, "红山镇", "不属实", "张三", date(2026, 12, 1), "预警名单"),
+        ("W05", None, OUT_ID, "红山镇", "属实-暂不纳入", "王五", date(2026, 11, 30), "预警名单"),
+        ("W08", "H002", None, "红山镇", "属实-已纳入监测", "李四", date(2026, 11, 25), "预警名单"),
+    ]
+    rejects = ctx.con.execute(
+        "SELECT source_table, file, sheet, row_number, reason, raw FROM rejects ORDER BY row_number").fetchall()
+    assert len(rejects) == 2 and summary["rejected"] == 2 and summary["recorded"] == 5
+    by_reason = {r[4].split(":")[0]: r for r in rejects}
+    other = by_reason["其他乡镇的户"]
+    assert "白水乡" in other[4] and other[0] == "verifications" and other[2] == "预警名单"
+    assert json.loads(other[5])["户编号"] == "H003"
+    unknown = by_reason["核实结果不是可选值"]
+    assert json.loads(unknown[5])["户编号"] == "H004"
+    # the row number is the one a person sees in Excel after sorting and the blank row
+    ws = openpyxl.load_workbook(county["inbox"] / "feedback" / county["sent"].name)["预警名单"]
+    assert ws.cell(unknown[3], 2).value == "H004" and ws.cell(other[3], 2).value == "H003"
+    # the source row of a recorded verification points at its row too
+    w01_row = ctx.con.execute("SELECT source_row FROM verifications WHERE rule_code = 'W01'").fetchone()[0]
+    assert ws.cell(w01_row, 2).value == "H001"
+
+
+def test_same_file_next_night_adds_no_history(county):
+    returned_workbook(county)
+    ctx = new_ctx(county["out"], county["inbox"], date(2026, 12, 2))
+    assert read_feedback(ctx)["recorded"] == 5
+    publish(ctx)
+    ctx2 = new_ctx(county["out"], county["inbox"], date(2026, 12, 3))
+    summary = read_feedback(ctx2)
+    assert summary["recorded"] == 0 and summary["duplicates"] == 5
+    assert ctx2.con.execute("SELECT count(*) FROM verifications").fetchone()[0] == 0
+
+
+def test_changed_result_is_history_and_latest_wins(county):
+    returned_workbook(county)
+    ctx = new_ctx(county["out"], county["inbox"], date(2026, 12, 2))
+    read_feedback(ctx)
+    publish(ctx)
+    # a corrected return a week later: H001 is 属实-暂不纳入 after all
+    fix = county["inbox"] / "feedback" / f"{COUNTY}_红山镇_2026-11-24_更正.xlsx"
+    fill_like_a_clerk(county["sent"], "预警名单", {("W01", "H001"): ("属实-暂不纳入", "张三", "2026-12-08")}, fix)
+    ctx2 = new_ctx(county["out"], county["inbox"], date(2026, 12, 9))
+    add_warning(ctx2, "W01", "H001", "红山镇", "k1", status="持续")
+    assert read_feedback(ctx2)["recorded"] == 1
+    apply_feedback(ctx2)
+    assert ctx2.con.execute("SELECT verification, verified_on, suppressed FROM warnings"
+                            " WHERE household_id = 'H001'").fetchone() == ("属实-暂不纳入", date(2026, 12, 8), True)
+
+
+def test_effects_on_the_next_run(county):
+    returned_workbook(county)
+    ctx = new_ctx(county["out"], county["inbox"], date(2026, 12, 2))
+    add_households(ctx, [("H001", "红山镇", None), ("H002", "红山镇", None), ("H004", "红山镇", "边缘易致贫户")])
+    read_feedback(ctx)
+    # what screening and logic found this run
+    add_warning(ctx, "W01", "H001", "红山镇", "k1", status="持续", first=date(2026, 11, 24))      # same evidence
+    add_warning(ctx, "W05", None, "红山镇", "k3-new", status="持续", id_number=OUT_ID)           # new records
+    add_warning(ctx, "W08", "H002", "红山镇", "k2", status="持续", first=date(2026, 11, 24))
+    add_warning(ctx, "W01", "H003", "白水乡", "k4", status="持续")
+    add_error(ctx, "L14", "H001", "红山镇")
+    result = apply_feedback(ctx)
+    w = {r[0] + (r[1] or r[2]): r[3:] for r in ctx.con.execute(
+        "SELECT rule_code, household_id, id_number, verification, suppressed, flag FROM warnings").fetchall()}
+    assert w["W01H001"] == ("不属实", True, None)
+    assert w["W05" + OUT_ID] == ("属实-暂不纳入", False, None)       # evidence changed: listed again
+    assert w["W08H002"] == ("属实-已纳入监测", False, None)          # grace period not over yet
+    assert w["W01H003"] == (None, False, None)                      # 白水乡 untouched
+    assert ctx.con.execute("SELECT verification, flag FROM logic_errors").fetchone() == ("已整改", "整改未生效")
+    assert result["suppressed"] == 1 and result["整改未生效"] == 1
+    publish(ctx)
+
+    # 40 days after 属实-已纳入监测, H002 is still not monitored and W08 no longer fires;
+    # 181 days after 不属实 the suppression of H001 has lapsed.
+    ctx2 = new_ctx(county["out"], county["inbox"], date(2027, 6, 1))
+    add_households(ctx2, [("H001", "红山镇", None), ("H002", "红山镇", None)])
+    assert read_feedback(ctx2)["recorded"] == 0
+    add_warning(ctx2, "W01", "H001", "红山镇", "k1", status="持续")
+    result = apply_feedback(ctx2)
+    rows = {r[0]: r[1:] for r in ctx2.con.execute(
+        "SELECT rule_code, household_id, status, verification, suppressed, flag, first_seen_date FROM warnings"
+        " WHERE household_id IS NOT NULL").fetchall()}
+    assert rows["W01"] == ("H001", "持续", "不属实", False, None, date(2027, 6, 1))
+    assert rows["W08"] == ("H002", "持续", "属实-已纳入监测", False, "核实属实未纳入", date(2026, 11, 24))
+    assert result["relisted"] == 1 and result["核实属实未纳入"] == 1
+    ctx2.con.close()
+
+    # once the roster shows H002 monitored, it is not listed again
+    ctx3 = new_ctx(county["out"], county["inbox"], date(2027, 6, 2))
+    add_households(ctx3, [("H002", "红山镇", "突发严重困难户")])
+    read_feedback(ctx3)
+    apply_feedback(ctx3)
+    assert ctx3.con.execute("SELECT count(*) FROM warnings").fetchone()[0] == 0
+
+
+def test_file_named_for_one_township_cannot_touch_another(county):
+    """白水乡's clerk returns a workbook holding a 红山镇 row: refused, and 红山镇's row is unchanged."""
+    target = county["inbox"] / "feedback" / f"{COUNTY}_白水乡_2026-11-24.xlsx"
+    fill_like_a_clerk(county["sent"], "预警名单", {("W01", "H001"): ("不属实", "钱七", "2026-12-01")}, target)
+    ctx = new_ctx(county["out"], county["inbox"], date(2026, 12, 2))
+    read_feedback(ctx)
+    assert ctx.con.execute("SELECT count(*) FROM verifications").fetchone()[0] == 0
+    reason = ctx.con.execute("SELECT reason FROM rejects").fetchone()[0]
+    assert reason.startswith("其他乡镇的户") and "红山镇" in reason
+    add_warning(ctx, "W01", "H001", "红山镇", "k1", status="持续")
+    apply_feedback(ctx)
+    assert ctx.con.execute("SELECT verification, suppressed FROM warnings").fetchone() == (None, False)
+
+
+def test_unnamed_file_takes_the_township_of_its_rows(county):
+    one = county["inbox"] / "feedback" / "反馈.xlsx"
+    fill_like_a_clerk(county["sent"], "预警名单", {("W01", "H001"): ("不属实", "张三", "2026-12-01")}, one)
+    mixed = county["inbox"] / "feedback" / "汇总.xlsx"
+    fill_like_a_clerk(county["sent"], "预警名单", {("W08", "H002"): ("不属实", "张三", "2026-12-01"),
+                                                  ("W01", "H005"): ("不属实", "张三", "2026-12-01")},
+                      mixed, edits={("W01", "H005"): {"户编号": "H003"}})
+    ctx = new_ctx(county["out"], county["inbox"], date(2026, 12, 2))
+    read_feedback(ctx)
+    assert ctx.con.execute("SELECT household_id, source_file FROM verifications").fetchall() == [
+        ("H001", "feedback/反馈.xlsx")]
+    reasons = ctx.con.execute("SELECT reason FROM rejects WHERE file = 'feedback/汇总.xlsx'").fetchall()
+    assert len(reasons) == 2 and all(r[0].startswith("无法确定文件所属乡镇") for r in reasons)
+
+
+def test_unmatched_future_and_missing_dates_are_refused(county):
+    target = county["inbox"] / "feedback" / f"{COUNTY}_红山镇_2026-11-24.xlsx"
+    fill_like_a_clerk(county["sent"], "预警名单", {
+        ("W01", "H001"): ("不属实", "张三", "2027-01-01"),
+        ("W08", "H002"): ("不属实", "张三", None),
+        ("W09", "H004"): ("不属实", "张三", "明天"),
+    }, target, edits={("W05", OUT_ID): {"户主证件号码": "620422199001011000", "核实结果": "不属实"}})
+    ctx = new_ctx(county["out"], county["inbox"], date(2026, 12, 2))
+    read_feedback(ctx)
+    reasons = sorted(r[0].split(":")[0].split(" (")[0] for r in ctx.con.execute("SELECT reason FROM rejects").fetchall())
+    assert reasons == sorted(["未匹配到已下发的预警", "核实日期无法识别", "核实日期晚于本次运行的基准日期", "核实日期为空"])
+    assert ctx.con.execute("SELECT count(*) FROM verifications").fetchone()[0] == 0
+
+
+def test_legacy_xls_return(county):
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    ws = book.add_sheet("预警名单")
+    ws.write(3, 0, "预警规则")
+    ws.write(3, 1, "户编号")
+    ws.write(3, 2, " 核实结果")
+    ws.write(3, 3, "核实人")
+    ws.write(3, 4, "核实日期")
+    for j, v in enumerate(["W08 临时救助", "H002", "属实-已落实帮扶", "李四", "2026-11-28"]):
+        ws.write(5, j, v)
+    path = county["inbox"] / "feedback" / "红山镇反馈.xls"
+    book.save(str(path))
+    ctx = new_ctx(county["out"], county["inbox"], date(2026, 12, 2))
+    read_feedback(ctx)
+    assert ctx.con.execute("SELECT household_id, result, source_row FROM verifications").fetchall() == [
+        ("H002", "属实-已落实帮扶", 6)]
