@@ -1,0 +1,24 @@
+-- L17 劳动能力与年龄不符 (person; active members).
+-- Policy: 劳动力认定口径（16–64 岁为劳动年龄，参数 labor_age）.
+-- Fires when age < labor_age_min and labor is recorded but not 无劳动力, or when
+-- age > labor_age_max and labor is 普通劳动力 / 技能劳动力. Age from the ID at the as-of date;
+-- an empty labor or an ID without a birth date is not evaluated.
+SELECT
+    household_id,
+    id_number,
+    name,
+    county, township, village,
+    CASE
+        WHEN age < getvariable('labor_age_min') THEN
+            '年龄 ' || age || ' 岁（未满 ' || getvariable('labor_age_min') || ' 岁），劳动技能却为'
+            || labor || '（应为无劳动力）'
+        ELSE
+            '年龄 ' || age || ' 岁（超过 ' || getvariable('labor_age_max') || ' 岁），劳动技能却为' || labor
+    END AS detail
+FROM active_members
+WHERE age IS NOT NULL
+  AND labor IS NOT NULL
+  AND (
+        (age < getvariable('labor_age_min') AND labor <> '无劳动力')
+     OR (age > getvariable('labor_age_max') AND labor IN ('普通劳动力', '技能劳动力'))
+  );
