@@ -30,12 +30,6 @@ from pipelines.context import RunContext
 
 log = logging.getLogger(__name__)
 
-# A reject counts against S02 when its reason is about the ID number (sources/ingest.py wording).
-ID_REASON_SQL = ("(reason ILIKE '%身份证%' OR reason ILIKE '%证件号%' OR reason ILIKE '%ID%'"
-                 " OR reason ILIKE '%科学计数%')")
-# A reject counts against S03 when its reason is about a date that would not parse.
-DATE_REASON_SQL = "(reason ILIKE '%日期%')"
-
 PER_TOWNSHIP = {"S02", "S03", "S04", "S05", "S06", "S07"}
 
 
@@ -83,17 +77,34 @@ def run_source_checks(ctx: RunContext) -> dict:
 
 
 def _files_of(con, run_id: str, table: str) -> list[dict]:
-    """The input files of a table: recognised as it, or unreadable in a folder that holds only it."""
+    """The input files (or sheets) of a table: those loaded as it, plus whole files of which nothing loaded
+    and whose reason points at this table.
+
+    The ingest names the best-matching table first in an unrecognised file's reason ("学籍[education_students]
+    缺少必需列 …"); in a folder that holds only this table, an unreadable file is this table's too. A skipped
+    sheet beside a loaded one (a 说明 sheet) is not a failure of anything.
+    """
     folder = spec(table).get("folder")
-    single = sum(1 for t in DEPARTMENT_TABLES if spec(t).get("folder") == folder) == 1
+    siblings = [t for t in DEPARTMENT_TABLES if spec(t).get("folder") == folder]
     cur = con.execute(
-        "SELECT file, sheet, status, reason, rows_read, rows_loaded, rows_rejected, duplicates"
-        " FROM input_files WHERE run_id = ? AND (source_table = ?"
-        "   OR (? AND source_table IS NULL AND folder = ? AND status = 'unreadable'))"
-        " ORDER BY file, sheet",
-        [run_id, table, single, folder])
+        "SELECT file, sheet, status, reason, rows_read, rows_loaded, rows_rejected, duplicates, source_table"
+        " FROM input_files AS f WHERE run_id = ? AND (source_table = ? OR (source_table IS NULL AND folder = ?"
+        "   AND NOT EXISTS (SELECT 1 FROM input_files AS g WHERE g.run_id = f.run_id AND g.file = f.file"
+        "                   AND g.status = 'loaded')))"
+        " ORDER BY file, sheet NULLS FIRST",
+        [run_id, table, folder])
     names = [d[0] for d in cur.description]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    out = []
+    for r in cur.fetchall():
+        f = dict(zip(names, r, strict=True))
+        if f["source_table"] is None:
+            reason = f["reason"] or ""
+            named = sorted((reason.find(f"[{t}]"), t) for t in siblings if f"[{t}]" in reason)
+            owner = named[0][1] if named else (table if len(siblings) == 1 and f["status"] == "unreadable" else None)
+            if owner != table:
+                continue
+        out.append(f)
+    return out
 
 
 def _s01(run_id: str, table: str, files: list[dict]) -> list[tuple]:
@@ -107,8 +118,11 @@ def _s01(run_id: str, table: str, files: list[dict]) -> list[tuple]:
         if f["status"] == "loaded":
             continue
         reason = f["reason"] or ""
-        missing = [c for c in required if c["name"] in reason or any(h in reason for h in c["headers"])]
-        failed += max(1, len(missing))
+        marker = f"[{table}]缺少必需列"
+        part = reason[reason.find(marker) + len(marker):] if marker in reason else ""
+        part = part.split("]缺少必需列")[0].split("。文件中的表头")[0]
+        missing = [c for c in required if f"{c['headers'][0]}（尝试过" in part]
+        failed += len(missing) if missing else len(required)
         where = f["file"] + (f"[{f['sheet']}]" if f["sheet"] else "")
         notes.append(f"{where}：{reason}" if reason else where)
     detail = f"{len(files)} 个文件，必填列 {len(required)} 个"
@@ -165,10 +179,10 @@ def _row_checks(ctx: RunContext, con, suite: SourceSuite, ge_results: list) -> l
                     by_code[ch.code][township][1] += vals[2 * i + 1]
 
     if suite.id_column:
-        _add_rejects(ctx, con, suite, "S02", ID_REASON_SQL, by_code, details, "因证件号码拒收")
-    if suite.date_columns:
-        _add_rejects(ctx, con, suite, "S03", DATE_REASON_SQL + f" AND NOT {ID_REASON_SQL}",
-                     by_code, details, "因日期拒收")
+        aliases = list(_id_headers(table)) + list(ctx.config.headers.get(table, {}).get(suite.id_column, []))
+        reason_sql = "(" + " OR ".join(f"contains(reason, '{h}')" for h in aliases) + ")"
+        _add_rejects(ctx, con, suite, "S02", reason_sql, by_code, details, "因证件号码拒收")
+    _add_unparsed(ctx, suite, by_code, details)
 
     out = []
     for code in sorted(by_code):
@@ -178,6 +192,25 @@ def _row_checks(ctx: RunContext, con, suite: SourceSuite, ge_results: list) -> l
                 detail = "；".join(details[code]) if details[code] else "全部合格"
             out.append((ctx.run_id, table, code, township, checked, failed, detail))
     return out
+
+
+def _id_headers(table: str) -> tuple[str, ...]:
+    return tuple(h for c in spec(table)["columns"] if c["type"] == "id" for h in c["headers"])
+
+
+def _add_unparsed(ctx: RunContext, suite: SourceSuite, by_code, details) -> None:
+    """Cells the ingest could not parse (loaded as null, ctx.notes["ingest_unparsed"]): S03 dates, S05 money.
+
+    The ingest counts them per column for the whole extract only, so they enter the overall figures.
+    """
+    counts = (ctx.notes.get("ingest_unparsed") or {}).get(suite.table) or {}
+    kinds = {c["name"]: c["type"] for c in spec(suite.table)["columns"]}
+    for column, n in sorted(counts.items()):
+        code = {"date": "S03", "money": "S05"}.get(kinds.get(column, ""))
+        if code and n:
+            by_code[code][None][0] += int(n)
+            by_code[code][None][1] += int(n)
+            details[code].append(f"{_label(suite.table, column)} 无法识别 {n}")
 
 
 def _check_label(table: str, ch: Check) -> str:

@@ -58,8 +58,16 @@ def checked(tmp_path_factory):
         ('r1', '{GOOD2}', '{GOOD2}6', '青石乡', '青石乡', '精神', '二级', DATE '2026-01-07', '作废', 4)
     """)
     # A housing file whose headers matched nothing: the whole department is unreadable.
-    _file(con, None, "housing", "fw.xlsx", status="unreadable",
-          reason="表头不符：缺少必填列 户主身份证号, 鉴定等级；尝试过 户主身份证号/房主身份证号")
+    _file(con, None, "housing", "fw.xlsx", status="skipped", sheet="Sheet1",
+          reason="表头未能识别：农村房屋安全鉴定[housing_assessments]缺少必需列 户主身份证号（尝试过：户主身份证号、"
+                 "房主身份证号）；鉴定等级（尝试过：鉴定等级、安全等级）。文件中的表头：户主姓名、乡镇、村")
+    # A civil-affairs file that looks most like the death registrations but lacks 死亡日期.
+    _file(con, None, "civil_affairs", "sw.csv", status="skipped",
+          reason="表头未能识别：火化/死亡登记[civil_affairs_deaths]缺少必需列 死亡日期（尝试过：死亡日期）；"
+                 "救助对象[civil_affairs_assistance]缺少必需列 救助类型（尝试过：救助类型、保障类型）。"
+                 "文件中的表头：姓名、身份证号、乡镇")
+    # Cells the ingest could not parse, loaded as null and counted per column.
+    ctx.notes["ingest_unparsed"] = {"health_settlements": {"admit_date": 2, "self_paid": 1}}
     result = run_source_checks(ctx)
     rows = con.execute(
         "SELECT source_table, check_code, township, checked, failed, detail FROM source_checks").fetchall()
@@ -77,9 +85,10 @@ def test_each_s_code_counts_checked_and_failed(checked):
     t = "health_settlements"
     assert _cf(f, t, "S01") == (3, 0)                 # 3 required columns, all found
     assert _cf(f, t, "S02") == (6, 3)                 # 4 loaded + 2 ID rejects; 1 bad check char + 2 rejects
-    assert _cf(f, t, "S03") == (7, 1)                 # 7 non-empty dates, one discharge after as-of
+    assert _cf(f, t, "S03") == (9, 3)                 # 7 dates, one after as-of; 2 unparsed
+    assert "入院日期 无法识别 2" in f[(t, "S03", None)][2]
     assert _cf(f, t, "S04") == (4, 1)                 # 看病 not a known visit type
-    assert _cf(f, t, "S05") == (19, 1)                # basic_paid -5
+    assert _cf(f, t, "S05") == (20, 2)                # basic_paid -5; 1 unparsed self_paid
     assert _cf(f, t, "S06") == (6, 2)                 # balance: 3 complete rows, 1 off (20.5); dates: 1 of 3
     assert _cf(f, t, "S08") == (4, 1)                 # 某某乡 does not resolve
     assert _cf(f, t, "S09") == (1, 0)
@@ -117,6 +126,8 @@ def test_absent_and_unreadable_departments(checked):
     assert f[("education_students", "S01", None)] == (0, 0, "未提供")
     checked_, failed, detail = f[("housing_assessments", "S01", None)]
     assert (checked_, failed) == (3, 2) and "fw.xlsx" in detail
+    assert f[("civil_affairs_deaths", "S01", None)][:2] == (3, 1)
+    assert f[("civil_affairs_assistance", "S01", None)] == (0, 0, "未提供")
     skipped = {s["name"] for s in ctx.skipped if s["kind"] == "source"}
     assert {"education_students", "housing_assessments", "civil_affairs_assistance"} <= skipped
     assert "health_settlements" not in skipped
