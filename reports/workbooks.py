@@ -1,0 +1,423 @@
+"""Township workbooks (outputs.md "Township workbook"): one .xlsx per township with any finding.
+
+Reads this run's `warnings` and `logic_errors` once, partitions them by (county, township) in
+polars and writes each workbook with xlsxwriter. Every value that comes from data is written
+with write_string (never write(): a name such as "=HYPERLINK(...)" must stay text, not become
+a formula), so ID numbers are text too.
+
+Choices where outputs.md is silent:
+- Sheets 预警名单, 逻辑错误, 已核实 (suppressed warnings) and 说明 are always present, so a
+  returned workbook always has the same shape; an empty sheet keeps its header row.
+- A row's flag (核实属实未纳入) is shown in 状态, e.g. "持续（核实属实未纳入）", so the warning
+  columns stay exactly those of outputs.md; the logic-error flag (整改未生效) goes in a 标记
+  column after 核实日期.
+- Print titles go in the page header (county, township, sheet, as-of date) and the header
+  row repeats on every page; row 1 is the header, so the sheet stays a plain table.
+- 核实人 is prefilled from the verification the row's latest result came from.
+- Warnings whose department record's township does not resolve (township NULL) cannot go to
+  a township: they are written to unrouted/<county>_乡镇未识别_<as-of>.xlsx for the county,
+  which is not in the returned list (ctx.notes["unrouted_workbooks"]).
+- Workbooks are byte-identical on rerun: rows sorted by village, household, ID, rule; the
+  file's creation date is the as-of date; no timestamps or run ids in cells.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+import xlsxwriter
+
+from checks.registry import Rule, family, rules
+
+MAX_CELL = 32000
+
+WARNING_COLUMNS = [
+    ("村", 12), ("户编号", 22), ("户主姓名", 10), ("户主证件号码", 21), ("家庭人口", 8),
+    ("户类型 / 监测对象类别", 22), ("预警规则", 22), ("风险类型", 12), ("预警原因", 60),
+    ("来源部门", 10), ("状态", 12), ("首次预警日期", 12), ("核实期限", 12), ("帮扶责任人", 18),
+    ("核实结果", 16), ("核实人", 10), ("核实日期", 12),
+]
+ERROR_COLUMNS = [
+    ("村", 12), ("户编号", 22), ("户主姓名", 10), ("成员姓名", 10), ("证件号码", 21),
+    ("错误规则", 28), ("错误说明", 50), ("整改建议", 50), ("核实结果", 12), ("核实人", 10),
+    ("核实日期", 12), ("标记", 12),
+]
+WARNING_RESULTS = ["属实-已纳入监测", "属实-已落实帮扶", "属实-暂不纳入", "不属实"]
+ERROR_RESULTS = ["已整改", "不属实"]
+OUT_OF_ROSTER = "非建档立卡/监测户"
+SOURCE_NAMES = {"roster": "监测系统"}
+
+# Department tables and the column whose newest value says how fresh the extract is.
+FRESHNESS = [
+    ("监测名单", "households", "greatest(max(monitoring_start_date), max(risk_eliminated_date))"),
+    ("监测名单", "members", None),
+    ("监测名单", "measures", "max(start_date)"),
+    ("民政", "civil_affairs_assistance", "max(start_date)"),
+    ("民政", "civil_affairs_deaths", "max(death_date)"),
+    ("医保", "health_settlements", "max(coalesce(discharge_date, admit_date))"),
+    ("医保", "health_enrolment", "max(year)"),
+    ("教育", "education_students", None),
+    ("住建", "housing_assessments", "max(assessed_date)"),
+    ("残联", "disability_certificates", "max(issued_date)"),
+]
+TABLE_TITLES = {
+    "households": "户信息", "members": "家庭成员信息", "measures": "帮扶措施",
+    "civil_affairs_assistance": "救助对象", "civil_affairs_deaths": "火化/死亡登记",
+    "health_settlements": "医保结算", "health_enrolment": "参保登记", "education_students": "学籍",
+    "housing_assessments": "房屋安全鉴定", "disability_certificates": "残疾人证",
+}
+
+WARNINGS_SQL = """
+WITH verifiers AS (
+    SELECT rule_code, household_id, id_number, result, verified_on,
+           arg_max(verifier, run_id) AS verifier
+    FROM (SELECT * FROM hist.verifications UNION ALL BY NAME SELECT * FROM main.verifications)
+    GROUP BY ALL
+)
+SELECT
+    coalesce(w.county, $county) AS county,
+    w.township,
+    coalesce(w.village, '') AS village,
+    w.household_id,
+    w.id_number,
+    w.name,
+    w.in_roster,
+    h.household_size,
+    h.exit_year,
+    h.monitoring_category,
+    h.risk_eliminated,
+    h.cadre_name,
+    h.cadre_phone,
+    w.rule_code,
+    w.risk_type,
+    w.evidence,
+    w.status,
+    w.flag,
+    w.first_seen_date,
+    w.deadline,
+    w.verification,
+    w.verified_on,
+    coalesce(w.suppressed, false) AS suppressed,
+    v.verifier
+FROM warnings AS w
+LEFT JOIN (SELECT * FROM households QUALIFY row_number() OVER (PARTITION BY household_id ORDER BY source_row) = 1)
+    AS h ON h.household_id = w.household_id
+LEFT JOIN verifiers AS v
+  ON v.rule_code = w.rule_code
+ AND v.household_id IS NOT DISTINCT FROM w.household_id
+ AND v.id_number IS NOT DISTINCT FROM (CASE WHEN w.in_roster THEN NULL ELSE w.id_number END)
+ AND v.result = w.verification
+ AND v.verified_on IS NOT DISTINCT FROM w.verified_on
+WHERE w.run_id = $run_id
+ORDER BY county, township, village, w.household_id NULLS LAST, w.id_number, w.rule_code
+"""
+
+ERRORS_SQL = """
+WITH verifiers AS (
+    SELECT rule_code, household_id, id_number, result, verified_on,
+           arg_max(verifier, run_id) AS verifier
+    FROM (SELECT * FROM hist.verifications UNION ALL BY NAME SELECT * FROM main.verifications)
+    GROUP BY ALL
+)
+SELECT
+    coalesce(h.county, e.county, $county) AS county,
+    coalesce(h.township, e.township) AS township,
+    coalesce(h.village, e.village, '') AS village,
+    e.household_id,
+    h.head_name,
+    e.name,
+    e.id_number,
+    e.rule_code,
+    e.detail,
+    e.verification,
+    e.verified_on,
+    e.flag,
+    v.verifier
+FROM logic_errors AS e
+LEFT JOIN (SELECT * FROM households QUALIFY row_number() OVER (PARTITION BY household_id ORDER BY source_row) = 1)
+    AS h ON h.household_id = e.household_id
+LEFT JOIN verifiers AS v
+  ON v.rule_code = e.rule_code
+ AND v.household_id IS NOT DISTINCT FROM e.household_id
+ AND v.id_number IS NOT DISTINCT FROM e.id_number
+ AND v.result = e.verification
+ AND v.verified_on IS NOT DISTINCT FROM e.verified_on
+WHERE e.run_id = $run_id
+ORDER BY county, township, village, e.household_id NULLS LAST, e.rule_code, e.id_number, e.name
+"""
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    s = str(value)
+    return s if len(s) <= MAX_CELL else s[: MAX_CELL - 1] + "…"
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r'[\\/:*?"<>|\s]+', "_", text).strip("_") or "未知"
+
+
+def _household_type(row: dict) -> str:
+    if not row["in_roster"]:
+        return OUT_OF_ROSTER
+    parts = ["脱贫户" if row["exit_year"] is not None else ""]
+    if row["monitoring_category"]:
+        parts.append(row["monitoring_category"] + ("（风险已消除）" if row["risk_eliminated"] == "是" else ""))
+    label = " / ".join(p for p in parts if p)
+    return label or "一般农户"
+
+
+def _cadre(row: dict) -> str:
+    name, phone = row["cadre_name"] or "", row["cadre_phone"] or ""
+    return f"{name}（{phone}）" if name and phone else name or phone
+
+
+def _rule_label(code: str, registry: dict[str, Rule]) -> str:
+    rule = registry.get(code)
+    return f"{code} {rule.name}" if rule else code
+
+
+def _warning_cells(row: dict, registry: dict[str, Rule]) -> list:
+    rule = registry.get(row["rule_code"])
+    status = row["status"] + (f"（{row['flag']}）" if row["flag"] else "")
+    return [
+        row["village"], row["household_id"], row["name"], row["id_number"], row["household_size"],
+        _household_type(row), _rule_label(row["rule_code"], registry), row["risk_type"], row["evidence"],
+        SOURCE_NAMES.get(rule.source, rule.source) if rule else "", status, row["first_seen_date"],
+        row["deadline"], _cadre(row) if row["in_roster"] else "",
+        row["verification"], row["verifier"], row["verified_on"],
+    ]
+
+
+def _error_cells(row: dict, registry: dict[str, Rule]) -> list:
+    rule = registry.get(row["rule_code"])
+    return [
+        row["village"], row["household_id"], row["head_name"], row["name"], row["id_number"],
+        _rule_label(row["rule_code"], registry), row["detail"], rule.suggestion if rule else "",
+        row["verification"], row["verifier"], row["verified_on"], row["flag"],
+    ]
+
+
+class _Writer:
+    """One workbook: formats shared by its sheets."""
+
+    def __init__(self, path: Path, as_of: date, title: str):
+        self.book = xlsxwriter.Workbook(str(path), {"in_memory": True, "strings_to_numbers": False,
+                                                    "strings_to_formulas": False, "strings_to_urls": False})
+        created = datetime(as_of.year, as_of.month, as_of.day)
+        self.book.set_properties({"title": title, "author": "fangpin", "created": created})
+        self.title = title
+        self.as_of = as_of
+        self.head = self.book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
+                                          "text_wrap": True, "valign": "vcenter", "align": "center"})
+        self.cell = self.book.add_format({"border": 1, "valign": "top", "text_wrap": True})
+        self.new = self.book.add_format({"border": 1, "valign": "top", "text_wrap": True, "bg_color": "#FFF2CC"})
+        self.gone = self.book.add_format({"border": 1, "valign": "top", "text_wrap": True, "font_color": "#808080"})
+        self.plain = self.book.add_format({"valign": "top", "text_wrap": True})
+        self.bold = self.book.add_format({"bold": True})
+
+    def table(self, name: str, columns: list[tuple[str, int]], rows: list[list], styles: list,
+              results: list[str] | None = None):
+        ws = self.book.add_worksheet(name)
+        for c, (header, width) in enumerate(columns):
+            ws.write_string(0, c, header, self.head)
+            ws.set_column(c, c, width)
+        for r, (cells, style) in enumerate(zip(rows, styles, strict=True), start=1):
+            for c, value in enumerate(cells):
+                if isinstance(value, int) and not isinstance(value, bool):
+                    ws.write_number(r, c, value, style)
+                elif value is None or value == "":
+                    ws.write_blank(r, c, None, style)
+                else:
+                    ws.write_string(r, c, _text(value), style)
+        last = max(len(rows), 1)
+        ws.freeze_panes(1, 0)
+        ws.autofilter(0, 0, len(rows), len(columns) - 1)
+        if results:
+            col = [h for h, _ in columns].index("核实结果")
+            ws.data_validation(1, col, max(last, 200), col, {
+                "validate": "list", "source": results, "error_type": "warning",
+                "input_title": "核实结果", "input_message": "请选择：" + "、".join(results)})
+        self._print(ws, name)
+        return ws
+
+    def _print(self, ws, name: str) -> None:
+        ws.set_landscape()
+        ws.set_paper(9)
+        ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.6)
+        ws.repeat_rows(0)
+        ws.fit_to_pages(1, 0)
+        safe = self.title.replace("&", "&&")
+        ws.set_header(f"&C&12{safe} {name}（基准日期 {self.as_of.isoformat()}）")
+        ws.set_footer("&C第 &P 页，共 &N 页")
+
+    def close(self) -> None:
+        self.book.close()
+
+
+def _freshness(ctx) -> dict[str, list[tuple]]:
+    """county -> [(部门, 数据表, 是否收到, 记录数, 最新日期)], one GROUP BY per table."""
+    con = ctx.cursor()
+    out: dict[str, list[tuple]] = {}
+    counties = [r[0] for r in con.execute(
+        "SELECT DISTINCT coalesce(county, ?) FROM ("
+        " SELECT county FROM warnings WHERE run_id = ? UNION ALL"
+        " SELECT county FROM logic_errors WHERE run_id = ?)",
+        [ctx.config.county, ctx.run_id, ctx.run_id]).fetchall()]
+    for dept, table, newest in FRESHNESS:
+        present = ctx.table_present(table)
+        figures = dict()
+        if present:
+            expr = newest or "NULL"
+            for county, n, latest in con.execute(
+                f"SELECT coalesce(county, ?), count(*), {expr} FROM {table} GROUP BY 1", [ctx.config.county]
+            ).fetchall():
+                figures[county] = (n, latest)
+        for county in counties:
+            n, latest = figures.get(county, (0, None))
+            if table == "health_enrolment" and latest is not None:
+                latest = f"{latest}年度"
+            out.setdefault(county, []).append((
+                dept, f"{TABLE_TITLES[table]}（{table}）", "已收到" if present else "未收到",
+                n, _text(latest) if latest is not None else ("—" if present else ""),
+            ))
+    return out
+
+
+def _write_notes(w: _Writer, ctx, county: str, township: str | None, wrows: pl.DataFrame,
+                 erows: pl.DataFrame, freshness: list[tuple], registry: dict[str, Rule]) -> None:
+    ws = w.book.add_worksheet("说明")
+    ws.set_column(0, 0, 14)
+    ws.set_column(1, 1, 30)
+    ws.set_column(2, 2, 70)
+    ws.set_column(3, 6, 14)
+    r = 0
+    ws.write_string(r, 0, w.title, w.bold)
+    r += 2
+    line = ctx.config.line_for(ctx.as_of.year)
+    facts = [
+        ("县", county), ("乡镇", township or "乡镇未识别（部门记录乡镇无法对应本县乡镇）"),
+        ("基准日期", ctx.as_of.isoformat()),
+        ("预警名单", f"{len(wrows.filter(~pl.col('suppressed')))} 条（新增 "
+                     f"{len(wrows.filter(~pl.col('suppressed') & (pl.col('status') == '新增')))} 条，已标黄）"),
+        ("逻辑错误", f"{len(erows)} 条"),
+        ("已核实", f"{len(wrows.filter(pl.col('suppressed')))} 条（核实为不属实或属实-暂不纳入，暂停预警）"),
+        ("监测标准", f"{line:,.2f} 元/人·年（{ctx.as_of.year}年）" if line is not None
+         else f"未配置{ctx.as_of.year}年监测标准，W09、L03 本次未运行"),
+        ("填写说明", "请在“核实结果”“核实人”“核实日期”三列填写核实情况后报回县乡村振兴局。预警核实结果可填："
+                     + "、".join(WARNING_RESULTS) + "；逻辑错误可填：" + "、".join(ERROR_RESULTS)
+                     + "。核实期限为首次预警日期加规则规定的核实时限（工作日不含周六、周日）。"),
+    ]
+    for k, v in facts:
+        ws.write_string(r, 0, k, w.bold)
+        ws.write_string(r, 1, v)
+        r += 1
+    skipped = [s for s in ctx.skipped if s.get("kind") == "rule"]
+    if skipped:
+        r += 1
+        ws.write_string(r, 0, "本次未运行的规则", w.bold)
+        r += 1
+        for s in sorted(skipped, key=lambda s: s["name"]):
+            ws.write_string(r, 0, _text(s["name"]))
+            ws.write_string(r, 1, _text(s["reason"]).split(" (")[0])
+            r += 1
+    r += 1
+    ws.write_string(r, 0, "规则说明", w.bold)
+    r += 1
+    for c, h in enumerate(["规则", "名称", "含义", "风险类型", "核实时限", "来源部门", "本乡镇条数"]):
+        ws.write_string(r, c, h, w.head)
+    r += 1
+    counts = dict(wrows.group_by("rule_code").len().iter_rows()) if len(wrows) else {}
+    counts |= dict(erows.group_by("rule_code").len().iter_rows()) if len(erows) else {}
+    for rule in family("W") + family("L"):
+        period = (rule.verify_within.replace("working days", "个工作日").replace("days", "天")
+                  .replace("months", "个月").replace(" ", "")) if rule.verify_within else "—"
+        cells = [rule.code, rule.name, rule.description, rule.risk_type or "—", period,
+                 SOURCE_NAMES.get(rule.source, rule.source)]
+        for c, v in enumerate(cells):
+            ws.write_string(r, c, _text(v), w.cell)
+        ws.write_number(r, 6, counts.get(rule.code, 0), w.cell)
+        r += 1
+    params = ctx.config.thresholds
+    r += 1
+    ws.write_string(r, 0, "参数", w.bold)
+    ws.write_string(r, 1, "；".join(
+        f"{k} = {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in sorted(params.items())),
+        w.plain)
+    r += 2
+    ws.write_string(r, 0, "数据来源", w.bold)
+    r += 1
+    for c, h in enumerate(["部门", "数据表", "本次", "记录数", "最新日期"]):
+        ws.write_string(r, c, h, w.head)
+    r += 1
+    for dept, table, present, n, latest in freshness:
+        ws.write_string(r, 0, dept, w.cell)
+        ws.write_string(r, 1, table, w.cell)
+        ws.write_string(r, 2, present, w.cell)
+        ws.write_number(r, 3, n, w.cell)
+        ws.write_string(r, 4, latest or "", w.cell)
+        r += 1
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+
+
+def _write_one(path: Path, ctx, county: str, township: str | None, wrows: pl.DataFrame,
+               erows: pl.DataFrame, freshness: list[tuple], registry: dict[str, Rule]) -> None:
+    title = f"{county}{township or '（乡镇未识别）'} 防返贫部门筛查预警与逻辑错误核实表"
+    w = _Writer(path, ctx.as_of, title)
+    for name, frame in (("预警名单", wrows.filter(~pl.col("suppressed"))),
+                        ("已核实", wrows.filter(pl.col("suppressed")))):
+        rows = list(frame.iter_rows(named=True))
+        styles = [w.new if r["status"] == "新增" else w.gone if r["status"] == "已解除" else w.cell for r in rows]
+        w.table(name, WARNING_COLUMNS, [_warning_cells(r, registry) for r in rows], styles, WARNING_RESULTS)
+        if name == "预警名单":
+            w.table("逻辑错误", ERROR_COLUMNS,
+                    [_error_cells(r, registry) for r in erows.iter_rows(named=True)],
+                    [w.cell] * len(erows), ERROR_RESULTS)
+    _write_notes(w, ctx, county, township, wrows, erows, freshness, registry)
+    w.close()
+
+
+def write_township_workbooks(ctx) -> list[Path]:
+    """One workbook per (county, township) with any warning or logic error of this run."""
+    con = ctx.cursor()
+    params = {"run_id": ctx.run_id, "county": ctx.config.county}
+    warnings = con.execute(WARNINGS_SQL, params).pl()
+    errors = con.execute(ERRORS_SQL, params).pl()
+    registry = rules()
+    freshness = _freshness(ctx)
+    folder = ctx.reports_dir / "townships"
+    folder.mkdir(parents=True, exist_ok=True)
+    keys = sorted(
+        {(c, t) for c, t in warnings.select("county", "township").unique().iter_rows() if t is not None}
+        | {(c, t) for c, t in errors.select("county", "township").unique().iter_rows() if t is not None}
+    )
+    w_parts = {k: v for k, v in warnings.partition_by(["county", "township"], as_dict=True).items()} \
+        if len(warnings) else {}
+    e_parts = {k: v for k, v in errors.partition_by(["county", "township"], as_dict=True).items()} \
+        if len(errors) else {}
+    empty_w, empty_e = warnings.clear(), errors.clear()
+    written: list[Path] = []
+    for county, township in keys:
+        path = folder / f"{_safe_name(county)}_{_safe_name(township)}_{ctx.as_of.isoformat()}.xlsx"
+        _write_one(path, ctx, county, township, w_parts.get((county, township), empty_w),
+                   e_parts.get((county, township), empty_e), freshness.get(county, []), registry)
+        written.append(path)
+    unrouted = []
+    for (county, township), part in w_parts.items():
+        if township is None:
+            path = ctx.reports_dir / "unrouted" / f"{_safe_name(county)}_乡镇未识别_{ctx.as_of.isoformat()}.xlsx"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_one(path, ctx, county, None, part, empty_e, freshness.get(county, []), registry)
+            unrouted.append(path)
+    ctx.notes["unrouted_workbooks"] = [str(p) for p in sorted(unrouted)]
+    return written
