@@ -39,10 +39,11 @@ import hashlib
 import re
 from pathlib import Path
 
-import fastexcel
 import polars as pl
 
 from checks.sql import SQL_DIR, set_parameters
+from sources.normalise import clean, date_value, id_number, id_strip, name, nfkc
+from sources.read import ReadError, read_excel
 
 FEEDBACK_FOLDER = "feedback"
 FEEDBACK_SQL = SQL_DIR / "feedback"
@@ -70,11 +71,6 @@ def _norm_header(text: object) -> str:
     return re.sub(r"(\*|\(元\))+$", "", s)
 
 
-def _blank_to_null(col: pl.Expr) -> pl.Expr:
-    s = col.str.strip_chars(" \t\r\n\u3000\xa0")
-    return pl.when(s == "").then(None).otherwise(s)
-
-
 def _sheet_kind(headers: list[str]) -> str | None:
     if "核实结果" not in headers:
         return None
@@ -86,17 +82,15 @@ def _sheet_kind(headers: list[str]) -> str | None:
 
 
 def _read_workbook(path: Path) -> tuple[list[tuple[str, pl.DataFrame]], list[tuple[str, str]]]:
-    """Every feedback sheet of one workbook as text cells, plus (sheet, why skipped) for the rest."""
-    reader = fastexcel.read_excel(str(path))
+    """Every feedback sheet of one workbook (sources.read grids), plus (sheet, why skipped) for the rest."""
     frames, skipped = [], []
-    for sheet in reader.sheet_names:
-        try:
-            grid = reader.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string").to_polars()
-        except Exception as exc:  # an empty or broken sheet: report it, read the others
-            skipped.append((sheet, f"unreadable: {exc}"))
+    for grid in read_excel(path):
+        sheet = grid.sheet or ""
+        if grid.encoding and grid.encoding.startswith("error:"):
+            skipped.append((sheet, f"unreadable: {grid.encoding[6:]}"))
             continue
         found = None
-        for i, row in enumerate(grid.head(HEADER_SCAN_ROWS).iter_rows()):
+        for i, row in enumerate(grid.frame.head(HEADER_SCAN_ROWS).iter_rows()):
             headers = [_norm_header(c) for c in row]
             kind = _sheet_kind(headers)
             if kind:
@@ -106,16 +100,18 @@ def _read_workbook(path: Path) -> tuple[list[tuple[str, pl.DataFrame]], list[tup
             skipped.append((sheet, "no header row with 核实结果 and 预警规则 or 错误规则"))
             continue
         i, headers, kind = found
-        data = grid.slice(i + 1).with_row_index("row_number", offset=i + 2)
         names = [h if h else f"列{j + 1}" for j, h in enumerate(headers)]
         seen: dict[str, int] = {}
         for j, n in enumerate(names):
             seen[n] = seen.get(n, 0) + 1
             if seen[n] > 1:
                 names[j] = f"{n}_{seen[n]}"
-        cols = grid.columns
-        data = data.rename(dict(zip(cols, names, strict=True)))
-        data = data.with_columns(_blank_to_null(pl.col(n)).alias(n) for n in names)
+        data = (
+            grid.frame.slice(i + 1)
+            .with_row_index("row_number", offset=grid.first_row + i + 1)
+            .rename(dict(zip(grid.frame.columns, names, strict=True)))
+        )
+        data = data.with_columns(clean(pl.col(n)).alias(n) for n in names)
         picks = {}
         for field, options in FIELDS.items():
             col = next((o for o in options if o in names), None)
@@ -127,8 +123,23 @@ def _read_workbook(path: Path) -> tuple[list[tuple[str, pl.DataFrame]], list[tup
             *(expr.alias(field) for field, expr in picks.items()),
             pl.struct(names).struct.json_encode().alias("raw"),
         ).filter(pl.any_horizontal(pl.col(f).is_not_null() for f in FILLED))
-        frames.append((sheet, out))
+        frames.append((sheet, _normalised(out)))
     return frames, skipped
+
+
+def _normalised(rows: pl.DataFrame) -> pl.DataFrame:
+    """Typed values as a clerk's Excel/WPS leaves them, with engineer A's normalisers (sources/)."""
+    text = pl.col("id_raw").cast(pl.String)
+    mangled = id_strip(text).str.contains(r"^\d(\.\d+)?E\+?\d+$")
+    return rows.with_columns(
+        nfkc(pl.col("rule_raw")).str.to_uppercase().str.extract(r"^([WL]\d{2})", 1).alias("rule_code"),
+        name(pl.col("household_raw")).str.replace(r"^['‘’`]+", "").str.replace(r"\.0+$", "").alias("household_id"),
+        pl.when(mangled).then(None).otherwise(id_number(text)).alias("id_number"),
+        name(pl.col("member_name")).alias("member_name"),
+        name(nfkc(pl.col("result_raw")).str.replace_all(r"[－—–‐−_~～]+|-+", "-")).alias("result"),
+        name(pl.col("verifier_raw")).alias("verifier"),
+        date_value(pl.col("date_raw")).alias("verified_on"),
+    )
 
 
 def _township_names(ctx) -> list[tuple[str, str | None, str]]:
@@ -170,7 +181,7 @@ def _file_date(rel: str) -> str | None:
 
 
 def _fingerprint(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def read_feedback(ctx) -> dict:
@@ -192,13 +203,13 @@ def read_feedback(ctx) -> dict:
         fp = _fingerprint(path)
         try:
             sheets, skipped = _read_workbook(path)
-        except Exception as exc:
+        except ReadError as exc:
             ctx.skip("file", rel, f"unreadable returned workbook: {exc}")
-            file_info.append((rel, None, None, "unreadable", str(exc), fp, 0))
+            file_info.append((rel, None, None, "unreadable", str(exc), fp, None))
             continue
         for sheet, why in skipped:
             ctx.skip("sheet", f"{rel}#{sheet}", why)
-            file_info.append((rel, sheet, None, "skipped", why, fp, 0))
+            file_info.append((rel, sheet, None, "skipped", why, fp, None))
         county, township = _file_township(rel, names)
         file_rows.append({"file": rel, "county": county, "township": township, "file_date": _file_date(rel)})
         for sheet, df in sheets:
@@ -237,12 +248,13 @@ def read_feedback(ctx) -> dict:
             "SELECT regexp_extract(reason, '^[^:(]*'), count(*) FROM fb_matched"
             " WHERE reason IS NOT NULL GROUP BY 1 ORDER BY 2 DESC"
         ).fetchall()
-        rejected_by_file = dict(con.execute(
-            "SELECT file, count(*) FROM fb_matched WHERE reason IS NOT NULL GROUP BY file").fetchall())
+        per_sheet = {(f, sh): (ok, bad) for f, sh, ok, bad in con.execute(
+            "SELECT file, sheet, count(*) FILTER (WHERE reason IS NULL), count(*) FILTER (WHERE reason IS NOT NULL)"
+            " FROM fb_matched GROUP BY ALL").fetchall()}
     finally:
         con.unregister("fb_rows")
         con.unregister("fb_files")
-    _record_files(ctx, file_info, rejected_by_file)
+    _record_files(ctx, file_info, per_sheet)
     summary.update(rows=rows.height, recorded=stats[0], duplicates=stats[1],
                    rejected=sum(n for _, n in reasons), reasons={r.strip(): n for r, n in reasons})
     return summary
@@ -268,15 +280,19 @@ WHERE m.reason IS NULL
 """
 
 
-def _record_files(ctx, file_info, rejected_by_file) -> None:
-    """One input_files row per returned workbook sheet, so the run summary lists them like any input."""
-    rejected_by_file = rejected_by_file or {}
+def _record_files(ctx, file_info, per_sheet) -> None:
+    """One input_files row per returned workbook sheet, so the run summary lists them like any input.
+
+    rows_read = filled rows; rows_loaded = rows accepted (recorded now or already in the history);
+    rows_rejected = rows refused.
+    """
+    per_sheet = per_sheet or {}
     for rel, sheet, table, status, reason, fp, n in file_info:
+        ok, bad = per_sheet.get((rel, sheet), (0, 0)) if status == "loaded" else (None, None)
         ctx.con.execute(
             "INSERT INTO input_files (run_id, folder, file, sheet, source_table, rows_read, rows_loaded,"
             " rows_rejected, status, reason, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [ctx.run_id, FEEDBACK_FOLDER, rel, sheet, table, n, None,
-             rejected_by_file.get(rel) if status == "loaded" else None, status, reason, fp],
+            [ctx.run_id, FEEDBACK_FOLDER, rel, sheet, table, n, ok, bad, status, reason, fp],
         )
 
 

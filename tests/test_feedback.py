@@ -202,6 +202,13 @@ def test_returned_workbook_is_recorded_and_refusals_reported(county):
     # the source row of a recorded verification points at its row too
     w01_row = ctx.con.execute("SELECT source_row FROM verifications WHERE rule_code = 'W01'").fetchone()[0]
     assert ws.cell(w01_row, 2).value == "H001"
+    # listed with the run's input files: filled rows read, accepted, refused; 说明 skipped
+    assert ctx.con.execute(
+        "SELECT sheet, source_table, status, rows_read, rows_loaded, rows_rejected FROM input_files"
+        " WHERE folder = 'feedback' ORDER BY sheet").fetchall() == [
+        ("说明", None, "skipped", None, None, None),
+        ("逻辑错误", "verifications", "loaded", 2, 2, 0),
+        ("预警名单", "verifications", "loaded", 5, 3, 2)]
 
 
 def test_same_file_next_night_adds_no_history(county):

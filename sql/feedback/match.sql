@@ -1,5 +1,5 @@
 -- Returned verification rows (核查反馈) matched against what the county sent out.
--- Input: fb_rows (one row per filled sheet row, cells as text, read by checks/feedback.py),
+-- Input: fb_rows (one row per filled sheet row: cells as text and normalised, by checks/feedback.py),
 --        fb_files (file -> the county/township it belongs to, as told by its name; date in its name).
 -- Output: fb_matched (every row with its normalised values, matched key, township and reject reason).
 -- A returned row refers to a row the county sent: a warning or logic error of a completed run
@@ -18,35 +18,7 @@ SELECT 'L', e.rule_code, e.household_id, e.id_number, e.id_number, e.name,
 FROM hist.logic_errors AS e JOIN hist.runs AS r USING (run_id)
 WHERE r.status = 'completed' AND r.as_of_date <= getvariable('as_of');
 
--- Clean the typed values the way a clerk's Excel/WPS leaves them.
-CREATE OR REPLACE TEMP TABLE fb_norm AS
-WITH t AS (
-    SELECT *,
-        translate(coalesce(rule_raw, ''), 'ＷＬｗｌ０１２３４５６７８９', 'WLWL0123456789') AS rule_t,
-        translate(regexp_replace(coalesce(id_raw, ''), '[\s''’‘`]', '', 'g'),
-                  '０１２３４５６７８９Ｘｘx', '0123456789XXX') AS id_t,
-        regexp_replace(regexp_replace(coalesce(household_raw, ''), '[\s''’‘`]', '', 'g'), '\.0+$', '') AS hh_t,
-        translate(regexp_replace(coalesce(result_raw, ''), '\s', '', 'g'), '－—–‐−_~～', '---------') AS result_t,
-        trim(translate(coalesce(date_raw, ''), '０１２３４５６７８９．／－', '0123456789./-')) AS date_t
-    FROM fb_rows
-)
-SELECT t.* EXCLUDE (rule_t, id_t, hh_t, result_t, date_t),
-    nullif(upper(regexp_extract(rule_t, '^\s*([WL][0-9]{2})', 1)), '') AS rule_code,
-    nullif(hh_t, '') AS household_id,
-    CASE WHEN id_t = '' OR regexp_matches(id_t, '[Ee]\+|\.') THEN NULL ELSE upper(id_t) END AS id_number,
-    nullif(regexp_replace(result_t, '-+', '-', 'g'), '') AS result,
-    nullif(regexp_replace(coalesce(verifier_raw, ''), '^\s+|\s+$', '', 'g'), '') AS verifier,
-    CASE
-        WHEN date_t = '' THEN NULL
-        WHEN regexp_full_match(date_t, '[0-9]{5}(\.[0-9]+)?')
-            THEN DATE '1899-12-30' + CAST(floor(CAST(date_t AS DOUBLE)) AS INTEGER)
-        WHEN regexp_full_match(date_t, '[0-9]{8}') THEN try_strptime(date_t, '%Y%m%d')::DATE
-        ELSE try(make_date(
-            CAST(regexp_extract(date_t, '^([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})', 1) AS INTEGER),
-            CAST(regexp_extract(date_t, '^([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})', 2) AS INTEGER),
-            CAST(regexp_extract(date_t, '^([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})', 3) AS INTEGER)))
-    END AS verified_on
-FROM t;
+CREATE OR REPLACE TEMP TABLE fb_norm AS SELECT * FROM fb_rows;
 
 -- Candidate published rows per returned row. Warnings: by household when 户编号 is filled (a row
 -- whose 户编号 was changed is judged by the new one), else by ID (out-of-roster person, or a
