@@ -9,10 +9,8 @@ WITH ids AS (
     SELECT
         m.household_id, m.name,
         coalesce(nullif(m.id_number, ''), nullif(trim(m.id_number_raw), '')) AS shown_id,
-        coalesce(m.id_number, '') AS id,
-        h.county, h.township, h.village
+        coalesce(m.id_number, '') AS id
     FROM members AS m
-    LEFT JOIN households AS h USING (household_id)
 ),
 shaped AS (
     SELECT
@@ -47,10 +45,11 @@ problems AS (
     FROM checked
 )
 SELECT
-    household_id,
-    shown_id AS id_number,
-    name,
-    county, township, village,
-    detail
-FROM problems
-WHERE detail IS NOT NULL;
+    p.household_id,
+    p.shown_id AS id_number,
+    p.name,
+    h.county, h.township, h.village,
+    p.detail
+FROM problems AS p
+LEFT JOIN households AS h USING (household_id)
+WHERE p.detail IS NOT NULL;

@@ -6,10 +6,8 @@
 -- unknown gender is not a disagreement.
 WITH shaped AS (
     SELECT
-        m.household_id, m.name, m.id_number, m.gender,
-        h.county, h.township, h.village
+        m.household_id, m.name, m.id_number, m.gender
     FROM members AS m
-    LEFT JOIN households AS h USING (household_id)
     WHERE regexp_full_match(m.id_number, '[0-9]{17}[0-9X]')
       AND m.gender IN ('男', '女')
 ),
@@ -21,11 +19,12 @@ expected AS (
     FROM shaped
 )
 SELECT
-    household_id,
-    id_number,
-    name,
-    county, township, village,
-    '性别为' || gender || '，但证件号码第 17 位 ' || digit17 || ' 为'
-        || CASE WHEN id_gender = '男' THEN '奇数（男）' ELSE '偶数（女）' END AS detail
-FROM expected
-WHERE gender <> id_gender;
+    e.household_id,
+    e.id_number,
+    e.name,
+    h.county, h.township, h.village,
+    '性别为' || e.gender || '，但证件号码第 17 位 ' || e.digit17 || ' 为'
+        || CASE WHEN e.id_gender = '男' THEN '奇数（男）' ELSE '偶数（女）' END AS detail
+FROM expected AS e
+LEFT JOIN households AS h USING (household_id)
+WHERE e.gender <> e.id_gender;

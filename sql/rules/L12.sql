@@ -2,15 +2,21 @@
 -- Policy: 一人一号（同一证件号码不得在系统中重复采录）.
 -- Every member row whose normalised ID appears on more than one member row (in the same or in
 -- different households) is reported. Empty IDs are L10's.
-WITH dup AS (
+WITH repeated AS (
+    SELECT id_number
+    FROM members
+    WHERE coalesce(id_number, '') <> ''
+    GROUP BY id_number
+    HAVING count(*) > 1
+),
+dup AS (
     SELECT
         id_number,
         count(*) AS n_rows,
         string_agg(DISTINCT household_id, '、' ORDER BY household_id) AS households
     FROM members
-    WHERE coalesce(id_number, '') <> ''
+    SEMI JOIN repeated USING (id_number)
     GROUP BY id_number
-    HAVING count(*) > 1
 )
 SELECT
     m.household_id,
