@@ -24,7 +24,6 @@ are neither read nor rejected. Decisions (spec silent):
 
 from __future__ import annotations
 
-import hashlib
 import re
 import uuid
 from collections import defaultdict
@@ -64,14 +63,6 @@ def list_files(root: Path) -> list[Path]:
             continue
         out.append(p)
     return out
-
-
-def fingerprint(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()[:16]
 
 
 # ---------------------------------------------------------------- header recognition
@@ -139,7 +130,7 @@ def _no_match_reason(rows, specs, config_headers, best_partial) -> str:
             missing = best_partial[3]
         else:
             missing = [c.name for c in spec.required]
-        cols = "；".join(f"{spec.column(m).headers[0]}（尝试过：{'、'.join(spec.headers_tried(m, al))}）"
+        cols = "，".join(f"{spec.column(m).headers[0]}（尝试过：{'、'.join(spec.headers_tried(m, al))}）"
                         for m in missing)
         parts.append(f"{spec.title}[{spec.table}]缺少必需列 {cols}")
     seen_row = rows[best_partial[1]] if best_partial else next(
@@ -169,9 +160,9 @@ def _typed(col, kind: str, spec_level: str, as_of, raw: pl.Expr) -> dict[str, pl
     n = col.name
     mapping = dict(col.map)
     if kind == "id":
-        return {n: nz.id_number(raw)}
+        return {n: pl.col(f"__id_{n}")}
     if kind == "roster_id":
-        return {n: nz.id_number(raw), f"{n}_raw": nz.clean(raw)}
+        return {n: pl.col(f"__id_{n}"), f"{n}_raw": nz.clean(raw)}
     if kind == "date":
         return {n: nz.date_value(raw)}
     if kind == "money":
@@ -222,7 +213,7 @@ def normalise_sheet(frame: pl.DataFrame, m: Match, as_of, county: str) -> tuple[
         label = re.sub(r"\s+", "", label)
         if spec.level == "department":
             if col.type == "id":
-                reasons.append(nz.id_problem(nz.id_number(raw), raw, as_of, label))
+                reasons.append(nz.id_problem(pl.col(f"__id_{col.name}"), raw, as_of, label))
             elif col.required:
                 reasons.append(pl.when(nz.clean(raw).is_null()).then(pl.lit(f"必填项为空：{label}")))
         elif col.name == "household_id":
@@ -235,7 +226,15 @@ def normalise_sheet(frame: pl.DataFrame, m: Match, as_of, county: str) -> tuple[
     reason = pl.when(reason == "").then(None).otherwise(reason)
     headers = _unique_headers(m.headers)
     raw_json = pl.struct([pl.col(f"c{j}").alias(h) for j, h in enumerate(headers) if f"c{j}" in frame.columns])
-    work = frame.with_columns(reason.alias("__reason"))
+    id_cols = [c.name for c in spec.columns if c.type in ("id", "roster_id")]
+    null_col = pl.lit(None, dtype=pl.String)
+    work = (
+        frame.lazy()
+        .with_columns([nz.id_strip(raw_of.get(c, null_col)).alias(f"__idraw_{c}") for c in id_cols])
+        .with_columns([nz.id_number(pl.col(f"__idraw_{c}")).alias(f"__id_{c}") for c in id_cols])
+        .with_columns(reason.alias("__reason"))
+        .collect()
+    )
     unparsed = {}
     if unparsed_exprs:
         ok_rows = work.filter(pl.col("__reason").is_null())
@@ -277,9 +276,7 @@ _COLUMNS_CACHE: dict[str, list[str]] = {}
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     if table not in _COLUMNS_CACHE:
-        _COLUMNS_CACHE[table] = [r[0] for r in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main'"
-            " ORDER BY column_index", [table]).fetchall()]
+        _COLUMNS_CACHE[table] = [d[0] for d in con.execute(f"SELECT * FROM main.{table} LIMIT 0").description]
     return _COLUMNS_CACHE[table]
 
 
@@ -354,11 +351,7 @@ def ingest_folder(ctx, folder: str) -> dict:
     unparsed_all: dict[str, dict[str, int]] = ctx.notes.setdefault("ingest_unparsed", {})
     for path in files:
         rel = path.relative_to(ctx.inbox).as_posix()
-        try:
-            fp = fingerprint(path)
-        except OSError as exc:
-            _unreadable(con, ctx, folder, rel, None, f"文件无法打开：{exc}", None)
-            continue
+        fp = None  # the flow stamps input_files.fingerprint with the SHA-256 it already computed
         if path.suffix.lower() not in SUPPORTED:
             reason = f"不支持的文件类型（{path.suffix or '无扩展名'}）：只读取CSV、XLSX、XLS和Parquet"
             _input_file(con, ctx, folder, rel, None, status="skipped", reason=reason, fp=fp)

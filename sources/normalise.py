@@ -8,9 +8,10 @@ Decisions where inputs.md / domain.md leave room:
   mapped (spec `map`, full-width forms folded first: "Ａ" → "A" → "A级");
 - yes/no also accepts Y/N, YES/NO, 1/0, √/×, 有/无 → 是/否;
 - a money cell of "-", "—", "/", "无" is unknown (null), like an empty one;
-- an ID is "Excel-mangled" when it is in scientific notation (6.20422E+17) or is
-  18 digits ending in 000 whose check character fails (Excel keeps 15 significant
-  digits); such IDs are never repaired.
+- an ID is "Excel-mangled" when it is in scientific notation (6.20422E+17), or is
+  18 digits whose check character fails and that are 15 significant digits — as
+  text (…000) or as the double Excel stored (…010944 read back from a number
+  cell); such IDs are never repaired.
 """
 
 from __future__ import annotations
@@ -65,26 +66,36 @@ def check_char(first17: pl.Expr) -> pl.Expr:
     return mod.replace_strict(dict(enumerate(_CHECK)), default=None, return_dtype=pl.String)
 
 
-def id_number(e: pl.Expr) -> pl.Expr:
-    """Normalised 18-character ID (15-digit upgraded); other shapes kept as stripped."""
-    s = id_strip(e)
+def id_number(stripped: pl.Expr) -> pl.Expr:
+    """Normalised 18-character ID from an `id_strip`ped column (15-digit upgraded); other shapes kept.
+
+    Pass a column reference, not a compound expression: the check character repeats its
+    input 17 times, so materialise `id_strip` first (ingest does, in an earlier phase).
+    """
+    s = stripped
     body15 = s.str.slice(0, 6) + pl.lit("19") + s.str.slice(6, 9)
     return pl.when(s.str.contains(r"^\d{15}$")).then(body15 + check_char(body15)).otherwise(s)
 
 
 def id_problem(normalised: pl.Expr, raw: pl.Expr, as_of: date, label: str) -> pl.Expr:
-    """Why an ID is not a valid resident ID (Chinese, plain words), or null when it is valid."""
+    """Why an ID is not a valid resident ID (Chinese, plain words), or null when it is valid.
+
+    `normalised` should be a column reference (see id_number).
+    """
     s = normalised
     shape = s.str.contains(r"^\d{17}[\dX]$")
     birth = s.str.slice(6, 8).str.strptime(pl.Date, "%Y%m%d", strict=False)
     good_check = check_char(s.str.slice(0, 17)) == s.str.slice(17, 1)
     raw_text = clean(raw)
+    # A number cell keeps 15 significant digits as a double: read back it is e.g. 620422199001010944.
+    as_float = s.cast(pl.Float64, strict=False)
+    float_form = ((as_float / 1000).round(0) * 1000).cast(pl.Int64, strict=False).cast(pl.String)
     return (
         pl.when(s.is_null()).then(pl.lit(f"{label}为空"))
         .when(s.str.contains(r"^\d(\.\d+)?E\+?\d+$"))
         .then(pl.lit(f"{label}无法恢复：被Excel转为科学计数法（") + raw_text + pl.lit("）"))
-        .when(s.str.contains(r"^\d{15}000$") & ~good_check)
-        .then(pl.lit(f"{label}无法恢复：被Excel截去末尾数字（末三位变为000，校验位不符）"))
+        .when((s.str.contains(r"^\d{15}000$") | (s.str.contains(r"^\d{18}$") & (float_form == s))) & ~good_check)
+        .then(pl.lit(f"{label}无法恢复：被Excel按数字保存，只剩15位有效数字（校验位不符）"))
         .when(~shape).then(pl.lit(f"{label}无效：不是18位证件号码（15位旧号会自动升级）"))
         .when(birth.is_null() | (birth < date(1900, 1, 1)) | (birth > as_of))
         .then(pl.lit(f"{label}无效：出生日期不存在"))

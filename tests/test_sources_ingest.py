@@ -1,0 +1,425 @@
+"""Ingest of real files (GBK/BOM/tab CSV, xlsx with title and footer rows, xls, parquet) into a working DB."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+import xlsxwriter
+import xlwt
+
+from pipelines import store
+from pipelines.config import Config
+from pipelines.context import RunContext
+from sources.ingest import ingest_folder, resolve_townships
+
+AS_OF = date(2026, 11, 1)
+_W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+
+
+def mkid(body17: str) -> str:
+    return body17 + "10X98765432"[sum(int(c) * w for c, w in zip(body17, _W, strict=True)) % 11]
+
+
+A = mkid("62042219900101123")
+B = mkid("62042219850202456")
+C = mkid("62042220100303001")
+X_ID = mkid("62042219700404003")  # may end in X
+OLD15 = "620422800505123"  # legacy: 1980-05-05
+OLD15_18 = mkid("62042219800505123")
+
+
+def make_ctx(tmp_path: Path, config: Config | None = None, run_id: str = "r1") -> RunContext:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir(parents=True, exist_ok=True)
+    out = tmp_path / "out"
+    con = store.open_work(out, run_id)
+    return RunContext(run_id=run_id, as_of=AS_OF, inbox=inbox, out=out, config=config or Config(), con=con)
+
+
+def rows(ctx, sql, params=None):
+    cur = ctx.con.execute(sql, params or [])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def accounting_holds(ctx):
+    for r in rows(ctx, "SELECT * FROM input_files WHERE status = 'loaded'"):
+        assert r["rows_read"] == r["rows_loaded"] + r["rows_rejected"] + r["duplicates"], r
+
+
+# ---------------------------------------------------------------- CSV, GBK
+
+def test_gbk_csv_title_blank_footer_ids_dates_money_duplicates(tmp_path):
+    ctx = make_ctx(tmp_path)
+    text = (
+        "XX县2026年10月农村低保对象名册\n"
+        ",,,,,,,\n"
+        "序号,姓名,身份证号,乡镇（街道）,救助类型,救助日期,金额（元）,状态\n"
+        f"1,张  三,{A},红山乡,农村低保,2026/3/5,\"1,234.50\",在保\n"          # row 4
+        "2,李四,6.20422E+17,红山,农村低保,2026年3月5日,500元,在保\n"            # row 5 sci → reject
+        "\n"                                                                    # row 6 blank
+        f"3,张 三,{A},红山乡,农村低保,2026-03-05,1234.5,在保\n"                 # row 7 dup of row 4
+        f"4,王五,'{OLD15},黑水镇,特困供养,20260305,-,在保\n"                   # row 8 15→18
+        f"5,赵六,{X_ID.lower()},红山镇人民政府,临时救助,2026.03.05,１２,已发放\n"  # row 9 lower x
+        f"6,钱七,{A[:17]}{'0' if A[17] != '0' else '1'},红山,农村低保,坏日期,12,在保\n"  # row 10 bad check
+        "7,孙八,620422199001011000,红山,农村低保,2026-1-2,1,在保\n"            # row 11 trailing 000
+        f"8,周九,{B},红山,,2026-01-02,1,在保\n"                                  # row 12 required empty
+        f"9,吴十,{C},红山,城乡低保,46086,abc,在保\n"                            # row 13 unknown enum kept
+        f"10,郑一,{B},红山,农村低保,2026-13-45,,在保\n"                         # row 14 bad date kept
+        "合计,,,,,,2234.5,\n"
+        "制表人：某某,,,制表日期：2026年10月31日,,,,\n"
+    )
+    write(ctx.inbox / "civil_affairs" / "低保.csv", text, "gbk")
+    counts = ingest_folder(ctx, "civil_affairs")
+    assert counts == {"civil_affairs_assistance": {"read": 10, "loaded": 5, "rejected": 4, "duplicates": 1}}
+
+    got = {r["source_row"]: r for r in rows(ctx, "SELECT * FROM civil_affairs_assistance")}
+    assert set(got) == {4, 8, 9, 13, 14}
+    assert got[14]["start_date"] is None and got[14]["name"] == "郑一"
+    assert got[4]["name"] == "张三" and got[4]["id_number"] == A
+    assert got[4]["amount"] == Decimal("1234.50") and got[4]["start_date"] == date(2026, 3, 5)
+    assert got[4]["township"] is None and got[4]["township_raw"] == "红山乡"
+    assert got[4]["county"] == "示例县" and got[4]["source_file"] == "civil_affairs/低保.csv"
+    assert got[8]["id_number"] == OLD15_18 and got[8]["amount"] is None
+    assert got[8]["start_date"] == date(2026, 3, 5)
+    assert got[9]["id_number"] == X_ID and got[9]["amount"] == Decimal("12.00")
+    assert got[9]["start_date"] == date(2026, 3, 5)
+    assert got[13]["assistance_type"] == "城乡低保"  # unknown value kept for S04
+    assert got[13]["start_date"] == date(2026, 3, 5)  # Excel serial 46086
+    assert got[13]["amount"] is None
+
+    rej = {r["row_number"]: r for r in rows(ctx, "SELECT * FROM rejects")}
+    assert set(rej) == {5, 10, 11, 12}
+    assert rej[5]["reason"] == "身份证号无法恢复：被Excel转为科学计数法（6.20422E+17）"
+    assert "校验位错误" in rej[10]["reason"]
+    assert rej[11]["reason"].startswith("身份证号无法恢复：被Excel按数字保存")
+    assert rej[12]["reason"] == "必填项为空：救助类型"
+    raw = json.loads(rej[5]["raw"])
+    assert raw["姓名"] == "李四" and raw["身份证号"] == "6.20422E+17" and raw["金额（元）"] == "500元"
+    assert all(r["source_table"] == "civil_affairs_assistance" and r["file"] == "civil_affairs/低保.csv"
+               for r in rej.values())
+
+    (f,) = rows(ctx, "SELECT * FROM input_files")
+    assert (f["status"], f["source_table"], f["header_row"]) == ("loaded", "civil_affairs_assistance", 3)
+    assert (f["rows_read"], f["rows_loaded"], f["rows_rejected"], f["duplicates"]) == (10, 5, 4, 1)
+    assert "救助日期 1" in f["reason"] and "金额（元） 1" in f["reason"]
+    assert ctx.notes["ingest_unparsed"]["civil_affairs_assistance"] == {"start_date": 1, "amount": 1}
+    accounting_holds(ctx)
+
+
+def test_bom_utf8_tab_separated(tmp_path):
+    ctx = make_ctx(tmp_path)
+    text = "姓名\t证件号码\t乡镇\t参保年度\t参保状态\n" f"张三\t{A}\t红山\t2026\t已参保\n" f"李四\t {B} \t红山\t2026年\t中断\n"
+    write(ctx.inbox / "health_insurance" / "sub" / "参保.csv", text, "utf-8-sig")
+    counts = ingest_folder(ctx, "health_insurance")
+    assert counts["health_enrolment"]["loaded"] == 2
+    got = rows(ctx, "SELECT name, id_number, year, enrolment_status, source_row, source_file"
+                    " FROM health_enrolment ORDER BY source_row")
+    assert got[0] == {"name": "张三", "id_number": A, "year": 2026, "enrolment_status": "已参保",
+                      "source_row": 2, "source_file": "health_insurance/sub/参保.csv"}
+    assert got[1]["id_number"] == B and got[1]["year"] == 2026
+
+
+def test_gb18030_fallback_when_not_utf8_and_unreadable_encoding(tmp_path):
+    ctx = make_ctx(tmp_path)
+    write(ctx.inbox / "education" / "学籍.csv",
+          f"学生姓名,身份证号,学籍状态,学段\n阿依·木哈,{C},在读,小学\n", "gb18030")
+    (ctx.inbox / "education" / "乱码.csv").write_bytes(b"\xff\xfe\xff" * 100)
+    counts = ingest_folder(ctx, "education")
+    assert counts["education_students"]["loaded"] == 1
+    assert rows(ctx, "SELECT name FROM education_students") == [{"name": "阿依·木哈"}]
+    bad = rows(ctx, "SELECT * FROM input_files WHERE file = 'education/乱码.csv'")[0]
+    assert bad["status"] == "unreadable" and "编码" in bad["reason"]
+    assert any(s["kind"] == "file" and s["name"] == "education/乱码.csv" for s in ctx.skipped)
+
+
+# ---------------------------------------------------------------- workbooks
+
+def _xlsx_with_title(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(path))
+    datefmt = wb.add_format({"num_format": "yyyy-mm-dd"})
+    ws = wb.add_worksheet("结算")
+    ws.merge_range("A1:H1", "XX县2026年医保结算明细")
+    ws.write_row(2, 0, ["*姓名", "身份证号码", "参保地乡镇", "就诊类型", "入院日期", "出院日期", "医疗总费用(元)", "个人负担"])
+    ws.write_row(3, 0, ["张三", A, "红山", "住院"])
+    ws.write_datetime(3, 4, __import__("datetime").datetime(2026, 3, 5), datefmt)
+    ws.write_datetime(3, 5, __import__("datetime").datetime(2026, 3, 9, 10, 30), datefmt)
+    ws.write_number(3, 6, 12345.6)
+    ws.write_string(3, 7, "1,000")
+    ws.write_row(5, 0, ["李四"])  # row 5 blank above
+    ws.write_number(5, 1, 620422199001011000)  # ID typed as number: Excel kept 15 digits
+    ws.write_row(5, 2, ["红山", "门诊慢特病"])
+    ws.write_number(5, 4, 46086)
+    ws.write_number(5, 6, 10)
+    ws.write_row(6, 0, ["王五", B, "黑水", "普通门诊", "2026年3月5日", "", "88"])
+    ws.write_row(8, 0, ["合计", "", "", "", "", "", 12443.6])
+    ws.write_row(9, 0, ["填报单位：XX县医保局"])
+    wb.add_worksheet("说明").write(0, 0, "本表数据截至2026年10月31日")
+    wb.close()
+
+
+def test_xlsx_title_blank_footer_and_explanation_sheet(tmp_path):
+    cfg = Config(headers={"health_settlements": {"id_number": ["身份证号码"]}})
+    ctx = make_ctx(tmp_path, cfg)
+    _xlsx_with_title(ctx.inbox / "health_insurance" / "结算.xlsx")
+    (ctx.inbox / "health_insurance" / "~$结算.xlsx").write_bytes(b"lock")
+    counts = ingest_folder(ctx, "health_insurance")
+    assert counts == {"health_settlements": {"read": 3, "loaded": 2, "rejected": 1, "duplicates": 0}}
+    got = {r["source_row"]: r for r in rows(ctx, "SELECT * FROM health_settlements")}
+    assert set(got) == {4, 7}
+    assert got[4]["admit_date"] == date(2026, 3, 5) and got[4]["discharge_date"] == date(2026, 3, 9)
+    assert got[4]["total_cost"] == Decimal("12345.60") and got[4]["self_paid"] == Decimal("1000.00")
+    assert got[4]["source_sheet"] == "结算" and got[7]["admit_date"] == date(2026, 3, 5)
+    (rej,) = rows(ctx, "SELECT * FROM rejects")
+    assert rej["row_number"] == 6 and rej["sheet"] == "结算" and "Excel按数字保存" in rej["reason"]
+    files = {r["sheet"]: r for r in rows(ctx, "SELECT * FROM input_files")}
+    assert files["结算"]["header_row"] == 3 and files["结算"]["status"] == "loaded"
+    assert files["说明"]["status"] == "skipped" and "表头未能识别" in files["说明"]["reason"]
+    assert "身份证号" in files["说明"]["reason"]  # the header names tried are named
+    assert {"kind": "sheet", "name": "health_insurance/结算.xlsx[说明]"} in [
+        {k: s[k] for k in ("kind", "name")} for s in ctx.skipped]
+    assert len(files) == 2  # the ~$ lock file is not read
+
+
+def test_legacy_xls_and_enum_map(tmp_path):
+    ctx = make_ctx(tmp_path)
+    path = ctx.inbox / "housing" / "鉴定.xls"
+    path.parent.mkdir(parents=True)
+    wb = xlwt.Workbook()
+    ws = wb.add_sheet("鉴定")
+    for j, h in enumerate(["户主姓名", "户主身份证号", "乡镇", "鉴定等级", "鉴定日期", "是否唯一住房"]):
+        ws.write(0, j, h)
+    for i, r in enumerate([["张三", A, "红山", "C", "2026/3/5", "Y"], ["李四", B, "红山", "Ｄ级", "", "否"],
+                           ["王五", C, "红山", "危房", "2026-03-05", "是"]], start=1):
+        for j, v in enumerate(r):
+            ws.write(i, j, v)
+    wb.save(str(path))
+    ingest_folder(ctx, "housing")
+    got = rows(ctx, "SELECT owner_id_number, grade, only_house, assessed_date FROM housing_assessments ORDER BY source_row")
+    assert [r["grade"] for r in got] == ["C级", "D级", "危房"]
+    assert [r["only_house"] for r in got] == ["是", "否", "是"]
+    assert got[0]["assessed_date"] == date(2026, 3, 5) and got[1]["assessed_date"] is None
+
+
+def test_parquet_and_county_column(tmp_path):
+    ctx = make_ctx(tmp_path)
+    path = ctx.inbox / "disability" / "残疾人.parquet"
+    path.parent.mkdir(parents=True)
+    pl.DataFrame({
+        "所属县": ["另一县", None], "姓名": ["张三", "李四"], "身份证号": [A, B],
+        "残疾证号": [A + "42", B + "11"], "乡镇": ["红山", "红山"], "残疾类别": ["肢体", "视力"],
+        "残疾等级": ["二级", "一级"], "发证日期": [date(2020, 1, 2), None], "证件状态": ["有效", "注销"],
+    }).write_parquet(path)
+    ingest_folder(ctx, "disability")
+    got = rows(ctx, "SELECT county, cert_number, issued_date, source_row FROM disability_certificates ORDER BY source_row")
+    assert got == [
+        {"county": "另一县", "cert_number": A + "42", "issued_date": date(2020, 1, 2), "source_row": 2},
+        {"county": "示例县", "cert_number": B + "11", "issued_date": None, "source_row": 3},
+    ]
+
+
+# ---------------------------------------------------------------- failures that must not stop the run
+
+def test_corrupt_xlsx_and_unmatched_csv_are_reported_others_load(tmp_path):
+    ctx = make_ctx(tmp_path)
+    folder = ctx.inbox / "civil_affairs"
+    write(folder / "坏.xlsx", "PK\x03\x04 this is not really a workbook")
+    write(folder / "其他.csv", "编号,名称,备注\n1,x,y\n", "gbk")
+    write(folder / "死亡.csv", f"逝者姓名,逝者身份证号,户籍乡镇,死亡日期\n张三,{A},红山,2026-10-01\n", "gbk")
+    write(folder / "notes.pdf", "%PDF")
+    counts = ingest_folder(ctx, "civil_affairs")
+    assert counts["civil_affairs_deaths"]["loaded"] == 1
+    files = {r["file"]: r for r in rows(ctx, "SELECT * FROM input_files")}
+    assert files["civil_affairs/坏.xlsx"]["status"] == "unreadable"
+    assert "工作簿无法打开" in files["civil_affairs/坏.xlsx"]["reason"]
+    unmatched = files["civil_affairs/其他.csv"]
+    assert unmatched["status"] == "skipped"
+    assert "救助对象[civil_affairs_assistance]缺少必需列" in unmatched["reason"]
+    assert "身份证号（尝试过：身份证号、身份证号码、公民身份号码）" in unmatched["reason"]
+    assert "编号、名称、备注" in unmatched["reason"]
+    assert files["civil_affairs/notes.pdf"]["status"] == "skipped"
+    assert {s["name"] for s in ctx.skipped} >= {"civil_affairs/坏.xlsx", "civil_affairs/其他.csv"}
+
+
+def test_missing_and_empty_folders_are_skipped_sources(tmp_path):
+    ctx = make_ctx(tmp_path)
+    (ctx.inbox / "education").mkdir()
+    (ctx.inbox / "education" / ".DS_Store").write_bytes(b"x")
+    assert ingest_folder(ctx, "education") == {}
+    assert ingest_folder(ctx, "housing") == {}
+    kinds = {(s["kind"], s["name"]) for s in ctx.skipped}
+    assert kinds == {("source", "education"), ("source", "housing")}
+    assert rows(ctx, "SELECT count(*) AS n FROM input_files") == [{"n": 0}]
+
+
+# ---------------------------------------------------------------- townships
+
+def test_township_resolution_suffixes_aliases_and_counties(tmp_path):
+    cfg = Config(townships={"示例县": {"白石街道": ["白石办"]}, "另一县": {}})
+    ctx = make_ctx(tmp_path, cfg)
+    write(ctx.inbox / "roster" / "户.csv",
+          "县,户编号,乡镇,户主姓名,户主证件号码\n"
+          f"示例县,H1,红山镇,张三,{A}\n示例县,H2,黑水乡,李四,{B}\n另一县,H3,红山乡,王五,{C}\n")
+    write(ctx.inbox / "civil_affairs" / "死亡.csv",
+          "县,姓名,身份证号,乡镇,死亡日期\n"
+          f"示例县,a,{A},红山,2026-01-01\n示例县,b,{A},红山乡,2026-01-02\n示例县,c,{A},红山镇人民政府,2026-01-03\n"
+          f"示例县,d,{A},黑水镇,2026-01-04\n示例县,e,{A},白石办,2026-01-05\n示例县,f,{A},白石街道办事处,2026-01-06\n"
+          f"示例县,g,{A},蓝天镇,2026-01-07\n另一县,h,{A},红山,2026-01-08\n,i,{A},黑 水,2026-01-09\n")
+    ingest_folder(ctx, "roster")
+    ingest_folder(ctx, "civil_affairs")
+    out = resolve_townships(ctx)
+    got = {r["name"]: r["township"] for r in rows(ctx, "SELECT name, township FROM civil_affairs_deaths")}
+    assert got == {"a": "红山镇", "b": "红山镇", "c": "红山镇", "d": "黑水乡", "e": "白石街道",
+                   "f": "白石街道", "g": None, "h": "红山乡", "i": "黑水乡"}
+    assert out["civil_affairs_deaths"] == {"resolved": 8, "unresolved": 1}
+
+
+# ---------------------------------------------------------------- roster
+
+def test_roster_keeps_invalid_ids_and_rejects_rows_without_household(tmp_path):
+    ctx = make_ctx(tmp_path)
+    write(ctx.inbox / "roster" / "成员.csv",
+          "户编号,姓名,证件号码,性别,与户主关系,在校生状况,人员状态\n"
+          f"H1,张三,{A},1,户主,,\n"
+          "H1,李四,6.20422E+17,2,配偶,非在校生,正常\n"
+          f"H1,小张,{C},男,之子,三年级,\n"
+          f",无户,{B},女,之女,,\n", "gbk")
+    counts = ingest_folder(ctx, "roster")
+    assert counts["members"] == {"read": 4, "loaded": 3, "rejected": 1, "duplicates": 0}
+    got = rows(ctx, "SELECT name, id_number, id_number_raw, gender, school_status, status, county"
+                    " FROM members ORDER BY source_row")
+    assert got[0] == {"name": "张三", "id_number": A, "id_number_raw": A, "gender": "男",
+                      "school_status": None, "status": "正常", "county": "示例县"}
+    assert got[1]["id_number"] == "6.20422E+17" and got[1]["gender"] == "女"
+    assert got[2]["school_status"] == "小学"
+    (rej,) = rows(ctx, "SELECT * FROM rejects")
+    assert rej["source_table"] == "members" and rej["row_number"] == 5 and "户编号" in rej["reason"]
+
+
+NATIONAL_HEADERS = [
+    "序号", "县(市、区、旗)", "乡（镇）", "行政村", "户编号", "姓名", "证件号码", "与户主关系", "性别",
+    "在校生状况", "健康状况", "劳动技能", "务工状况", "务工时间（月）", "是否参加城乡居民基本医疗保险",
+    "是否享受农村低保", "是否特困供养", "人员状态", "户主证件号码", "脱贫年度", "监测对象类别",
+    "识别监测时间", "风险是否已消除", "风险消除时间", "家庭人口数", "人均纯收入（元）", "工资性收入",
+    "生产经营性收入", "财产性收入", "转移性收入",
+    "是否义务教育阶段适龄儿童少年失学辍学", "是否有家庭成员未参加城乡居民（职工）基本医疗保险",
+    "是否危房户", "是否解决安全饮用水",
+    "致贫/返贫风险1", "致贫/返贫风险2", "致贫/返贫风险3", "致贫/返贫风险4", "致贫/返贫风险5",
+    "产业帮扶", "就业帮扶", "公益性岗位帮扶", "义务教育保障", "住房安全保障", "健康帮扶", "帮扶责任人", "系统备注",
+]
+D = mkid("62042219920606002")
+E = mkid("62042219600707001")
+
+
+def _national_rows():
+    common1 = ["示例县", "红山镇", "红星村", "H1"]
+    hh1 = [A, "2016", "脱贫不稳定户", "2025-03-01", "否", "", "3", "4,800", "10000", "2000", "0", "2400",
+           "否", "否", "是", "是", "因病", "因学", "", "", "", "种植补贴", "", "", "", "危房改造已完成", "", "刘干部"]
+    m = [
+        ["1", *common1, "张三", A, "户主", "1", "", "长期慢性病", "普通劳动力", "县内务工", "6", "是", "否", "否", "", *hh1, ""],
+        ["2", *common1, "李四", B, "配偶", "2", "", "健康", "普通劳动力", "未务工", "0", "是", "否", "否", "正常", *hh1, ""],
+        ["3", *common1, "张小", C, "之子", "1", "三年级", "健康", "无劳动力", "未务工", "", "是", "否", "否", "",
+         *hh1[:12], "是", "否", "是", "是", *hh1[16:], ""],
+    ]
+    # household 2: no 户主 row; household values from its first row; water problem column says 否
+    common2 = ["示例县", "红山镇", "红旗村", "H2"]
+    hh2 = [E, "", "边缘易致贫户", "2024/5/6", "是", "2026年1月2日", "2", "9000", "", "", "", "",
+           "否", "否", "否", "否", "因残", "", "", "", "", "", "务工介绍", "", "", "", "", "王干部"]
+    m.append(["4", *common2, "赵五", D, "之女", "2", "", "健康", "普通劳动力", "省外务工", "10", "是", "否", "否", "",
+              *hh2, "x"])
+    m.append(["5", *common2, "赵六", E, "之父", "1", "", "残疾", "丧失劳动力", "未务工", "0", "是", "否", "是", "死亡",
+              *hh2, ""])
+    return m
+
+
+def _three_table_files(folder: Path):
+    write(folder / "户信息.csv",
+          "户编号,县,乡镇,行政村,户主证件号码,脱贫年度,监测对象类别,识别监测时间,风险是否消除,风险消除时间,家庭人口数,"
+          "年人均纯收入,工资性收入,生产经营性收入,财产性收入,转移性收入,义务教育保障,基本医疗保障,住房安全保障,"
+          "饮水安全保障,致贫返贫风险类型,帮扶责任人,户主姓名\n"
+          f"H1,示例县,红山镇,红星村,{A},2016,脱贫不稳定户,2025-03-01,否,,3,4800,10000,2000,0,2400,否,是,否,是,因病、因学,刘干部,张三\n"
+          f"H2,示例县,红山镇,红旗村,{E},,边缘易致贫户,2024-05-06,是,2026-01-02,2,9000,,,,,是,是,是,否,因残,王干部,\n",
+          "gbk")
+    write(folder / "成员.csv",
+          "户编号,姓名,证件号码,与户主关系,性别,在校生状况,健康状况,劳动技能,务工状况,务工时间(月),"
+          "是否参加城乡居民基本医疗保险,是否享受农村低保,是否特困供养,人员状态\n"
+          f"H1,张三,{A},户主,男,非在校生,长期慢性病,普通劳动力,县内务工,6,是,否,否,正常\n"
+          f"H1,李四,{B},配偶,女,非在校生,健康,普通劳动力,未务工,0,是,否,否,正常\n"
+          f"H1,张小,{C},之子,男,小学,健康,无劳动力,未务工,,是,否,否,正常\n"
+          f"H2,赵五,{D},之女,女,非在校生,健康,普通劳动力,省外务工,10,是,否,否,正常\n"
+          f"H2,赵六,{E},之父,男,非在校生,残疾,丧失劳动力,未务工,0,是,否,是,死亡\n", "gbk")
+    write(folder / "措施.csv",
+          "户编号,帮扶措施类型,帮扶措施内容\nH1,产业帮扶,种植补贴\nH1,住房安全保障,危房改造已完成\nH2,就业帮扶,务工介绍\n",
+          "gbk")
+
+
+def _table(ctx, table, order):
+    cols = [r[0] for r in ctx.con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND column_name NOT IN"
+        " ('run_id', 'source_file', 'source_sheet', 'source_row')", [table]).fetchall()]
+    return rows(ctx, f"SELECT {', '.join(cols)} FROM {table} ORDER BY {order}")
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_national_export_equals_three_table_form(tmp_path, fmt):
+    nat = make_ctx(tmp_path / "n", run_id="n")
+    folder = nat.inbox / "roster"
+    folder.mkdir(parents=True)
+    if fmt == "xlsx":
+        wb = xlsxwriter.Workbook(str(folder / "监测对象信息.xlsx"))
+        ws = wb.add_worksheet("监测对象信息")
+        ws.merge_range(0, 0, 0, 10, "防止返贫监测对象信息")
+        ws.write_row(1, 0, NATIONAL_HEADERS)
+        for i, r in enumerate(_national_rows(), start=2):
+            ws.write_row(i, 0, r)
+        wb.close()
+    else:
+        import csv
+        import io
+        buf = io.StringIO()
+        csv.writer(buf).writerows([NATIONAL_HEADERS, *_national_rows()])
+        write(folder / "监测对象信息.csv", buf.getvalue(), "gbk")
+    three = make_ctx(tmp_path / "t", run_id="t")
+    _three_table_files(three.inbox / "roster")
+
+    cn = ingest_folder(nat, "roster")
+    ct = ingest_folder(three, "roster")
+    assert cn["members"]["loaded"] == ct["members"]["loaded"] == 5
+    assert cn["households"]["loaded"] == 2 and cn["measures"]["loaded"] == 3
+    for table, order in (("households", "household_id"), ("members", "id_number"),
+                         ("measures", "household_id, measure_type")):
+        assert _table(nat, table, order) == _table(three, table, order), table
+    hh = {r["household_id"]: r for r in rows(nat, "SELECT * FROM households")}
+    assert hh["H1"]["edu_guaranteed"] == "否" and hh["H1"]["housing_guaranteed"] == "否"
+    assert hh["H2"]["water_guaranteed"] == "否" and hh["H2"]["head_name"] is None
+    assert hh["H1"]["risk_types"] == ["因病", "因学"] and hh["H1"]["head_name"] == "张三"
+    assert hh["H1"]["per_capita_net_income"] == Decimal("4800.00")
+    tables = {r["source_table"] for r in rows(nat, "SELECT source_table FROM input_files WHERE status = 'loaded'")}
+    assert tables == {"households", "members", "measures"}
+    assert nat.table_present("households") and nat.table_present("measures")
+
+
+def test_duplicates_across_files_counted_on_later_file(tmp_path):
+    ctx = make_ctx(tmp_path)
+    body = f"姓名,身份证号,乡镇,死亡日期\n张三,{A},红山,2026-01-01\n"
+    write(ctx.inbox / "civil_affairs" / "a.csv", body)
+    write(ctx.inbox / "civil_affairs" / "b.csv", body.replace("2026-01-01", "2026/1/1") + f"李四,{B},红山,2026-02-02\n")
+    counts = ingest_folder(ctx, "civil_affairs")
+    assert counts["civil_affairs_deaths"] == {"read": 3, "loaded": 2, "rejected": 0, "duplicates": 1}
+    files = {r["file"]: (r["rows_loaded"], r["duplicates"]) for r in rows(ctx, "SELECT * FROM input_files")}
+    assert files == {"civil_affairs/a.csv": (1, 0), "civil_affairs/b.csv": (1, 1)}
+    assert rows(ctx, "SELECT source_file FROM civil_affairs_deaths WHERE name = '张三'") == [
+        {"source_file": "civil_affairs/a.csv"}]
+    accounting_holds(ctx)
