@@ -516,3 +516,40 @@ def test_rerun_replaces_rows_and_records_counts(r):
         "SELECT county, township, village, id_number, name FROM logic_errors WHERE rule_code = 'L01'"
     ).fetchone()
     assert row == ("示例县", "红山镇", "一村", None, None)
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    """The generated sample county read by the real ingest, then the L rules."""
+    import json
+
+    from pipelines.config import load_config
+    from pipelines.sample import generate
+    from sources.ingest import ingest_folder
+
+    root = tmp_path_factory.mktemp("sample")
+    generate(root, households=400)
+    manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+    con = store.open_work(root, "s1")
+    ctx = RunContext(run_id="s1", as_of=date.fromisoformat(manifest["as_of"]), inbox=root / "inbox", out=root,
+                     config=load_config(root / "fangpin.toml"), con=con)
+    for folder in ("roster", "civil_affairs", "health_insurance", "education", "housing", "disability"):
+        ingest_folder(ctx, folder)
+    run_logic(ctx)
+    yield manifest, con
+    con.close()
+
+
+@pytest.mark.parametrize("code", [f"L{i:02d}" for i in range(1, 25)])
+def test_sample_planted_cases_found_and_near_misses_not(sample_run, code):
+    manifest, con = sample_run
+    person = code in manifest["person_level"]
+
+    def keys(rows):
+        return {(p["household_id"], p.get("id_number") if person else None) for p in rows}
+
+    found = set(con.execute(
+        "SELECT household_id, id_number FROM logic_errors WHERE rule_code = ?", [code]
+    ).fetchall())
+    assert keys(manifest["planted"][code]) <= found
+    assert not keys(manifest["near_misses"][code]) & found
