@@ -105,29 +105,52 @@ def fingerprint_folder(inbox: Path, folder: str) -> list[dict]:
     return files
 
 
-def plan_reuse(ctx: RunContext, fingerprints: dict[str, list[dict]], reread: bool) -> dict[str, str]:
+def reader_digest() -> str:
+    """SHA-256 prefix of the reading code and specs (sources/): an upgrade re-reads every folder."""
+    h = hashlib.sha256()
+    root = SPECS_DIR.parent
+    for p in sorted([*root.glob("*.py"), *SPECS_DIR.glob("*.toml")]):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def plan_reuse(ctx: RunContext, fingerprints: dict, reread: bool) -> dict[str, str]:
     """Folders whose normalised rows can be copied from the last completed run: folder -> run_id.
 
-    A folder is not re-read when the last completed run (by finish time) used the
-    same configuration and saw exactly the same files (path, size, SHA-256) in it.
-    A department folder also needs the roster unchanged, because department rows
-    carry townships resolved against the roster's spelling. An empty folder is
-    always "read" (nothing to copy; its rules are skipped as usual).
+    A folder is not re-read when the last completed run (by finish time) saw exactly
+    the same files in it (path, size, SHA-256), used the same configuration and the
+    same reading code (fingerprints["_reader"]), and nothing it loaded or rejected
+    could come out differently today. Reading depends on the as-of date in one place
+    only: an ID whose birth date lies after the as-of date is rejected. So the earlier
+    run's as-of date must not be later than this one's, and none of its rejects of the
+    folder may be a birth-date rejection (that row may be valid today). Townships are
+    resolved again after every folder is in (sources.ingest.resolve_townships), so a
+    changed roster does not force the departments to be re-read. An empty folder has
+    nothing to copy and is always "read".
     """
     if reread:
         return {}
     row = ctx.cursor().execute(
-        "SELECT run_id, fingerprints, config_digest FROM hist.runs WHERE status = 'completed'"
+        "SELECT run_id, fingerprints, config_digest, as_of_date FROM hist.runs WHERE status = 'completed'"
         " ORDER BY finished_at DESC, run_id DESC LIMIT 1"
     ).fetchone()
-    if not row or row[1] is None or row[2] != ctx.config.digest:
+    if not row or row[1] is None or row[2] != ctx.config.digest or row[3] > ctx.as_of:
         return {}
     prev_id, prev_fp = row[0], json.loads(row[1])
-    roster_same = prev_fp.get("roster") == fingerprints.get("roster")
+    if prev_fp.get("_reader") != fingerprints.get("_reader"):
+        return {}
+    tables = ctx.notes["folder_tables"]
     plan = {}
     for folder in DEPARTMENT_FOLDERS:
         files = fingerprints.get(folder) or []
-        if files and prev_fp.get(folder) == files and (folder == "roster" or roster_same):
+        if not files or prev_fp.get(folder) != files:
+            continue
+        birth_rejects = ctx.cursor().execute(
+            "SELECT count(*) FROM hist.rejects WHERE run_id = ? AND source_table IN (SELECT unnest(?::VARCHAR[]))"
+            " AND reason LIKE '%出生日期%'", [prev_id, tables.get(folder, [])]
+        ).fetchone()[0]
+        if not birth_rejects:
             plan[folder] = prev_id
     return plan
 
@@ -340,7 +363,8 @@ def run_once(
         _emit("start", run_id=run_id, as_of=as_of.isoformat(), out=str(out.resolve()))
         try:
             t0 = time.perf_counter()
-            fingerprints = {f: fingerprint_folder(inbox, f) for f in [*DEPARTMENT_FOLDERS, FEEDBACK_FOLDER]}
+            fingerprints: dict = {f: fingerprint_folder(inbox, f) for f in [*DEPARTMENT_FOLDERS, FEEDBACK_FOLDER]}
+            fingerprints["_reader"] = reader_digest()
             ctx.stage_seconds["fingerprints"] = round(time.perf_counter() - t0, 3)
             ctx.notes["fingerprints"] = fingerprints
             ctx.notes["folder_tables"] = folder_tables()
