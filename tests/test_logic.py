@@ -369,8 +369,12 @@ def test_l17_labour_by_age(r):
     for hid, (birth, labor) in cases.items():
         m = r.household(hid, [{}, {"relation": "之子", "birth": birth, "labor": labor}])
         ids[hid] = m[1]["id_number"]
+    # a 17-character ID still "contains" a date, but no trustworthy one: L10's, not L16's or L17's
+    r.household("SHORT", [{}, {"relation": "之子", "id_number": make_id("20150101")[:17], "labor": "普通劳动力",
+                               "school_status": "本科及以上"}])
     r.run()
     assert r.found("L17") == {("C15", ids["C15"]), ("O65", ids["O65"])}
+    assert r.found("L16") == set()
 
 
 def test_l18_relation_and_gender(r):

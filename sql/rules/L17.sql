@@ -2,7 +2,8 @@
 -- Policy: 劳动力认定口径（16–64 岁为劳动年龄，参数 labor_age）.
 -- Fires when age < labor_age_min and labor is recorded but not 无劳动力, or when
 -- age > labor_age_max and labor is 普通劳动力 / 技能劳动力. Age from the ID at the as-of date;
--- an empty labor or an ID without a birth date is not evaluated.
+-- an empty labor, or an ID not of the 18-character shape or without a birth date, is not
+-- evaluated (L10 reports the ID).
 SELECT
     household_id,
     id_number,
@@ -17,6 +18,7 @@ SELECT
     END AS detail
 FROM active_members
 WHERE age IS NOT NULL
+  AND regexp_full_match(id_number, '[0-9]{17}[0-9X]')
   AND labor IS NOT NULL
   AND (
         (age < getvariable('labor_age_min') AND labor <> '无劳动力')
