@@ -145,10 +145,11 @@ def _normalised(rows: pl.DataFrame) -> pl.DataFrame:
 def _township_names(ctx) -> list[tuple[str, str | None, str]]:
     """(name as it may appear in a file name, county, canonical township) for every known township."""
     pairs = ctx.con.execute(
-        "SELECT DISTINCT county, township FROM ("
+        "SELECT DISTINCT coalesce(county, ?), township FROM ("
         " SELECT county, township FROM main.households UNION ALL"
         " SELECT county, township FROM hist.warnings UNION ALL"
-        " SELECT county, township FROM hist.logic_errors) WHERE township IS NOT NULL"
+        " SELECT county, township FROM hist.logic_errors) WHERE township IS NOT NULL",
+        [ctx.config.county],
     ).fetchall()
     names = [(t, c, t) for c, t in pairs]
     aliases = ctx.config.township_aliases()
@@ -196,6 +197,7 @@ def read_feedback(ctx) -> dict:
         return summary
     con = ctx.con
     set_parameters(con, ctx.config, ctx.as_of, ctx.run_id)
+    con.execute("SET VARIABLE fb_county = ?", [ctx.config.county])
     names = _township_names(ctx)
     frames, file_rows, file_info = [], [], []
     for path in files:

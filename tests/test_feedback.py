@@ -90,7 +90,7 @@ def fill_like_a_clerk(path: Path, sheet: str, fills: dict[tuple[str, str], tuple
     add a 备注 column, widen columns, leave blank rows, and save as another file."""
     wb = openpyxl.load_workbook(path)
     ws = wb[sheet]
-    header_row = 2
+    header_row = next(r[0].row for r in ws.iter_rows() if "核实结果" in [c.value for c in r])
     headers = [c.value for c in ws[header_row]]
     col = {h: i for i, h in enumerate(headers)}
     id_col = "户主证件号码" if "户主证件号码" in col else "证件号码"
@@ -344,3 +344,131 @@ def test_legacy_xls_return(county):
     read_feedback(ctx)
     assert ctx.con.execute("SELECT household_id, result, source_row FROM verifications").fetchall() == [
         ("H002", "属实-已落实帮扶", 6)]
+
+
+# ---------------------------------------------------------------- end to end: the real flow twice
+
+def _id(birth: str, seq: int) -> str:
+    body = f"620422{birth}{seq:03d}"
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights, strict=True)) % 11]
+
+
+PEOPLE = {  # household -> (township, member ID, self-paid medical costs in the window)
+    "H001": ("红山镇", _id("19700101", 11), 15000),
+    "H002": ("红山镇", _id("19700101", 21), 12000),
+    "H003": ("白水乡", _id("19700101", 31), 11000),
+    "H005": ("红山镇", _id("19700101", 51), 10500),
+    "H006": ("红山镇", _id("19700101", 61), 13000),
+}
+OUTSIDER = _id("19650303", 71)   # not on the roster, 红山镇
+
+
+def _write_mini_inbox(inbox: Path, extra_settlement: bool = False) -> None:
+    """A county of five households (one of 白水乡) with W01 firing for each, one out-of-roster W01,
+    and H004 with 家庭人口 2 but one member (L14). GBK CSVs, as Excel on a Chinese Windows saves them."""
+    roster, health = inbox / "roster", inbox / "health_insurance"
+    roster.mkdir(parents=True, exist_ok=True)
+    health.mkdir(parents=True, exist_ok=True)
+    hh = ["户编号,乡镇,行政村,户主姓名,户主证件号码,家庭人口数,年人均纯收入"]
+    mem = ["户编号,姓名,证件号码,性别,与户主关系,人员状态"]
+    people = {**PEOPLE, "H004": ("红山镇", _id("19700101", 41), 0)}
+    for i, (h, (town, pid, _)) in enumerate(sorted(people.items())):
+        hh.append(f"{h},{town},一村,户主{i},{pid},{2 if h == 'H004' else 1},9000")
+        mem.append(f"{h},户主{i},{pid},男,户主,正常")
+    (roster / "户信息.csv").write_bytes("\n".join(hh).encode("gbk"))
+    (roster / "家庭成员.csv").write_bytes("\n".join(mem).encode("gbk"))
+    rows = ["姓名,身份证号,参保地乡镇,就诊类型,入院日期,出院日期,医疗总费用,个人自付"]
+    for h, (town, pid, paid) in sorted(PEOPLE.items()):
+        rows.append(f"某{h},{pid},{town},住院,2026-09-01,2026-09-10,{paid * 2},{paid}")
+    rows.append(f"外来人,{OUTSIDER},红山镇,住院,2026-08-01,2026-08-20,50000,25000")
+    if extra_settlement:  # new triggering records for the outsider after the verification
+        rows.append(f"外来人,{OUTSIDER},红山镇,住院,2026-12-01,2026-12-05,8000,3000")
+    (health / "医保结算.csv").write_bytes("\n".join(rows).encode("gbk"))
+
+
+def _sheet_rows(path: Path, sheet: str) -> list[dict]:
+    ws = openpyxl.load_workbook(path)[sheet]
+    rows = list(ws.iter_rows(values_only=True))
+    head = next(i for i, r in enumerate(rows) if "核实结果" in [str(v).strip() for v in r if v])
+    headers = [str(v).strip() if v else "" for v in rows[head]]
+    return [dict(zip(headers, r, strict=False)) for r in rows[head + 1:] if any(r)]
+
+
+def test_two_runs_with_a_returned_workbook_in_between(tmp_path):
+    from pipelines.flow import run_once
+
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    _write_mini_inbox(inbox)
+    first = run_once(inbox, None, date(2026, 11, 24), out)
+    sent = first.reports_dir / "townships" / f"{COUNTY}_红山镇_2026-11-24.xlsx"
+    assert {r["户编号"] or r["户主证件号码"] for r in _sheet_rows(sent, "预警名单")} >= {
+        "H001", "H002", "H005", "H006", OUTSIDER}
+
+    # the clerk fills it in WPS, sorts, adds a remark column, retypes one 户编号, mistypes one result
+    (inbox / "feedback").mkdir()
+    returned = inbox / "feedback" / sent.name
+    tmp = tmp_path / "half.xlsx"
+    fill_like_a_clerk(sent, "预警名单", {
+        ("W01", "H001"): ("不属实", "张三", "2026/11/28"),
+        ("W01", "H002"): ("属实-已纳入监测", "李四", datetime(2026, 11, 27)),
+        ("W01", OUTSIDER): ("属实-暂不纳入", "王五", "2026年11月30日"),
+        ("W01", "H005"): ("不属实", "张三", "2026-11-28"),
+        ("W01", "H006"): ("属实", "张三", "2026-11-28"),
+    }, tmp, edits={("W01", "H005"): {"户编号": "H003"}})
+    fill_like_a_clerk(tmp, "逻辑错误", {("L14", "H004"): ("已整改", "赵六", 46356)}, returned)
+    _write_mini_inbox(inbox, extra_settlement=True)
+
+    second = run_once(inbox, None, date(2026, 12, 10), out)
+    con = warehouse(out)
+    got = con.execute(
+        "SELECT rule_code, coalesce(household_id, id_number), township, result FROM verifications"
+        " WHERE run_id = ? ORDER BY ALL", [second.run_id]).fetchall()
+    assert got == sorted([("L14", "H004", "红山镇", "已整改"), ("W01", "H001", "红山镇", "不属实"),
+                          ("W01", "H002", "红山镇", "属实-已纳入监测"), ("W01", OUTSIDER, "红山镇", "属实-暂不纳入")])
+    reasons = [r[0] for r in con.execute(
+        "SELECT reason FROM rejects WHERE run_id = ? AND source_table = 'verifications' ORDER BY row_number",
+        [second.run_id]).fetchall()]
+    assert sorted(r.split(":")[0] for r in reasons) == ["其他乡镇的户", "核实结果不是可选值"]
+    w = {(r[0] or r[1]): r[2:] for r in con.execute(
+        "SELECT household_id, id_number, verification, suppressed, flag FROM warnings"
+        " WHERE run_id = ? AND rule_code = 'W01'", [second.run_id]).fetchall()}
+    assert w["H001"] == ("不属实", True, None)
+    assert w[OUTSIDER] == ("属实-暂不纳入", False, None)   # new settlement: evidence changed
+    assert w["H002"] == ("属实-已纳入监测", False, None)
+    assert w["H003"] == (None, False, None)                # 白水乡's household untouched
+    assert con.execute("SELECT flag FROM logic_errors WHERE run_id = ? AND rule_code = 'L14'",
+                       [second.run_id]).fetchone() == ("整改未生效",)
+
+    # what the township sees in the second workbook
+    book = second.reports_dir / "townships" / f"{COUNTY}_红山镇_2026-12-10.xlsx"
+    listed = {r["户编号"] or r["户主证件号码"]: r for r in _sheet_rows(book, "预警名单") if str(r["预警规则"]).startswith("W01")}
+    done = {r["户编号"]: r for r in _sheet_rows(book, "已核实")}
+    assert "H001" not in listed and done["H001"]["核实结果"] == "不属实" and done["H001"]["核实人"] == "张三"
+    assert listed["H002"]["核实结果"] == "属实-已纳入监测" and listed["H002"]["核实人"] == "李四"
+    assert listed[OUTSIDER]["核实结果"] == "属实-暂不纳入"
+    assert not listed["H006"]["核实结果"]
+    errors = [r for r in _sheet_rows(book, "逻辑错误") if str(r["错误规则"]).startswith("L14")]
+    assert errors[0]["核实结果"] == "已整改" and "整改未生效" in str(errors[0].get("标记"))
+
+    con.close()
+
+    # a month later, H002 is still not in the roster as monitored: listed again, marked;
+    # the same returned file, still in the inbox, adds nothing to the history
+    third = run_once(inbox, None, date(2027, 1, 15), out)
+    con = warehouse(out)
+    assert con.execute(
+        "SELECT status, flag FROM warnings WHERE run_id = ? AND rule_code = 'W01' AND household_id = 'H002'",
+        [third.run_id]).fetchone() == ("持续", "核实属实未纳入")
+    assert con.execute("SELECT count(*) FROM verifications WHERE run_id = ?", [third.run_id]).fetchone() == (0,)
+    con.close()
+    book3 = third.reports_dir / "townships" / f"{COUNTY}_红山镇_2027-01-15.xlsx"
+    h002 = [r for r in _sheet_rows(book3, "预警名单") if r["户编号"] == "H002"]
+    assert "核实属实未纳入" in h002[0]["状态"]
+
+
+def warehouse(out: Path):
+    """The analysts' catalogue (close it before the next run: DuckDB caches an open file per process)."""
+    import duckdb
+
+    return duckdb.connect(str(out / "warehouse.duckdb"), read_only=True)

@@ -1,6 +1,7 @@
 -- Returned verification rows (核查反馈) matched against what the county sent out.
 -- Input: fb_rows (one row per filled sheet row: cells as text and normalised, by checks/feedback.py),
 --        fb_files (file -> the county/township it belongs to, as told by its name; date in its name).
+-- Variables: as_of, fb_county (the configured county, for rows that carry none).
 -- Output: fb_matched (every row with its normalised values, matched key, township and reject reason).
 -- A returned row refers to a row the county sent: a warning or logic error of a completed run
 -- published before this one (hist.*), never to a row of this run.
@@ -9,12 +10,12 @@ CREATE OR REPLACE TEMP TABLE fb_sent AS
 SELECT 'W' AS family, w.rule_code, w.household_id,
        CASE WHEN w.in_roster THEN NULL ELSE w.id_number END AS key_id,
        w.id_number AS match_id, CAST(NULL AS VARCHAR) AS member_name,
-       w.county, w.township, r.as_of_date, r.finished_at
+       coalesce(w.county, getvariable('fb_county')) AS county, w.township, r.as_of_date, r.finished_at
 FROM hist.warnings AS w JOIN hist.runs AS r USING (run_id)
 WHERE r.status = 'completed' AND r.as_of_date <= getvariable('as_of')
 UNION ALL
 SELECT 'L', e.rule_code, e.household_id, e.id_number, e.id_number, e.name,
-       e.county, e.township, r.as_of_date, r.finished_at
+       coalesce(e.county, getvariable('fb_county')), e.township, r.as_of_date, r.finished_at
 FROM hist.logic_errors AS e JOIN hist.runs AS r USING (run_id)
 WHERE r.status = 'completed' AND r.as_of_date <= getvariable('as_of');
 
