@@ -32,75 +32,207 @@ from pipelines.sample_plants import PERSON_LEVEL, plant, plant_frames
 FOLDERS = ["roster", "civil_affairs", "health_insurance", "education", "housing", "disability"]
 UNRESOLVED = "开发区管委会"
 RULES = [f"W{i:02d}" for i in range(1, 11)] + [f"L{i:02d}" for i in range(1, 25)]
-DEPARTMENT_TABLES = ["civil_affairs_assistance", "civil_affairs_deaths", "health_settlements", "health_enrolment",
-                     "education_students", "housing_assessments", "disability_certificates"]
+DEPARTMENT_TABLES = [
+    "civil_affairs_assistance",
+    "civil_affairs_deaths",
+    "health_settlements",
+    "health_enrolment",
+    "education_students",
+    "housing_assessments",
+    "disability_certificates",
+]
 
 # canonical column -> header written, per table (aliases from inputs.md on purpose in places)
 HEADERS = {
     "households": {
-        "household_id": "户编号", "county": "县", "township": "乡镇", "village": "行政村", "head_name": "户主姓名",
-        "head_id_number": "户主证件号码", "exit_year": "脱贫年份", "monitoring_category": "监测对象类别",
-        "monitoring_start_date": "识别监测时间", "risk_eliminated": "风险是否消除", "risk_eliminated_date": "风险消除时间",
-        "risk_types": "致贫返贫风险类型", "household_size": "家庭人口数", "per_capita_net_income": "年人均纯收入",
-        "prev_per_capita_net_income": "上年人均纯收入", "wage_income": "工资性收入", "business_income": "生产经营性收入",
-        "property_income": "财产性收入", "transfer_income": "转移性收入", "edu_guaranteed": "义务教育保障",
-        "med_guaranteed": "基本医疗保障", "housing_guaranteed": "住房安全保障", "water_guaranteed": "饮水安全保障",
-        "cadre_name": "帮扶责任人", "cadre_phone": "联系电话",
+        "household_id": "户编号",
+        "county": "县",
+        "township": "乡镇",
+        "village": "行政村",
+        "head_name": "户主姓名",
+        "head_id_number": "户主证件号码",
+        "exit_year": "脱贫年份",
+        "monitoring_category": "监测对象类别",
+        "monitoring_start_date": "识别监测时间",
+        "risk_eliminated": "风险是否消除",
+        "risk_eliminated_date": "风险消除时间",
+        "risk_types": "致贫返贫风险类型",
+        "household_size": "家庭人口数",
+        "per_capita_net_income": "年人均纯收入",
+        "prev_per_capita_net_income": "上年人均纯收入",
+        "wage_income": "工资性收入",
+        "business_income": "生产经营性收入",
+        "property_income": "财产性收入",
+        "transfer_income": "转移性收入",
+        "edu_guaranteed": "义务教育保障",
+        "med_guaranteed": "基本医疗保障",
+        "housing_guaranteed": "住房安全保障",
+        "water_guaranteed": "饮水安全保障",
+        "cadre_name": "帮扶责任人",
+        "cadre_phone": "联系电话",
     },
     "members": {
-        "household_id": "户编号", "name": "姓名", "id_number": "证件号码", "gender": "性别", "relation": "与户主关系",
-        "school_status": "在校生状况", "health": "健康状况", "labor": "劳动能力", "work_status": "务工状况",
-        "work_months": "务工月数", "insured": "是否参加城乡居民基本医疗保险", "dibao": "是否享受农村低保",
-        "tekun": "是否特困供养", "status": "人员状态",
+        "household_id": "户编号",
+        "name": "姓名",
+        "id_number": "证件号码",
+        "gender": "性别",
+        "relation": "与户主关系",
+        "school_status": "在校生状况",
+        "health": "健康状况",
+        "labor": "劳动能力",
+        "work_status": "务工状况",
+        "work_months": "务工月数",
+        "insured": "是否参加城乡居民基本医疗保险",
+        "dibao": "是否享受农村低保",
+        "tekun": "是否特困供养",
+        "status": "人员状态",
     },
     "measures": {
-        "household_id": "户码", "measure_type": "措施类型", "description": "帮扶措施内容", "start_date": "开始时间",
-        "end_date": "结束时间", "amount": "资金(元)",
+        "household_id": "户码",
+        "measure_type": "措施类型",
+        "description": "帮扶措施内容",
+        "start_date": "开始时间",
+        "end_date": "结束时间",
+        "amount": "资金(元)",
     },
     "civil_affairs_assistance": {
-        "county": "县(市、区)", "name": "姓名", "id_number": "身份证号码", "township": "乡镇(街道)", "village": "村(社区)",
-        "assistance_type": "救助类型", "start_date": "审批日期", "end_date": "停保日期", "status": "保障状态", "amount": "月保障金",
+        "county": "县(市、区)",
+        "name": "姓名",
+        "id_number": "身份证号码",
+        "township": "乡镇(街道)",
+        "village": "村(社区)",
+        "assistance_type": "救助类型",
+        "start_date": "审批日期",
+        "end_date": "停保日期",
+        "status": "保障状态",
+        "amount": "月保障金",
     },
-    "civil_affairs_deaths": {"county": "县", "name": "逝者姓名", "id_number": "逝者身份证号", "township": "户籍乡镇", "death_date": "死亡日期"},
+    "civil_affairs_deaths": {
+        "county": "县",
+        "name": "逝者姓名",
+        "id_number": "逝者身份证号",
+        "township": "户籍乡镇",
+        "death_date": "死亡日期",
+    },
     "health_settlements": {
-        "county": "区县", "name": "患者姓名", "id_number": "身份证号", "township": "参保地乡镇", "village": "参保地村",
-        "visit_type": "就诊类型", "admit_date": "入院日期", "discharge_date": "出院日期", "icd10": "疾病诊断编码",
-        "diagnosis": "疾病诊断名称", "total_cost": "医疗总费用（元）", "basic_paid": "基本医保支付", "critical_paid": "大病保险支付",
-        "assistance_paid": "医疗救助支付", "self_paid": "个人自付",
+        "county": "区县",
+        "name": "患者姓名",
+        "id_number": "身份证号",
+        "township": "参保地乡镇",
+        "village": "参保地村",
+        "visit_type": "就诊类型",
+        "admit_date": "入院日期",
+        "discharge_date": "出院日期",
+        "icd10": "疾病诊断编码",
+        "diagnosis": "疾病诊断名称",
+        "total_cost": "医疗总费用（元）",
+        "basic_paid": "基本医保支付",
+        "critical_paid": "大病保险支付",
+        "assistance_paid": "医疗救助支付",
+        "self_paid": "个人自付",
     },
-    "health_enrolment": {"county": "所属县", "name": "姓名", "id_number": "证件号码", "township": "乡镇", "year": "参保年度",
-                         "enrolment_status": "参保状态"},
+    "health_enrolment": {
+        "county": "所属县",
+        "name": "姓名",
+        "id_number": "证件号码",
+        "township": "乡镇",
+        "year": "参保年度",
+        "enrolment_status": "参保状态",
+    },
     "education_students": {
-        "county": "县", "name": "姓名", "id_number": "身份证件号", "township": "乡镇", "village": "村", "school": "就读学校",
-        "stage": "学段", "grade": "年级", "enrolment_status": "学籍状态", "aid": "资助项目", "aid_amount": "资助金额",
+        "county": "县",
+        "name": "姓名",
+        "id_number": "身份证件号",
+        "township": "乡镇",
+        "village": "村",
+        "school": "就读学校",
+        "stage": "学段",
+        "grade": "年级",
+        "enrolment_status": "学籍状态",
+        "aid": "资助项目",
+        "aid_amount": "资助金额",
     },
     "housing_assessments": {
-        "county": "县(市、区、旗)", "owner_name": "房主姓名", "owner_id_number": "房主身份证号", "township": "乡镇", "village": "行政村",
-        "grade": "安全等级", "assessed_date": "鉴定日期", "renovation": "改造状态", "completed_date": "改造完成日期",
+        "county": "县(市、区、旗)",
+        "owner_name": "房主姓名",
+        "owner_id_number": "房主身份证号",
+        "township": "乡镇",
+        "village": "行政村",
+        "grade": "安全等级",
+        "assessed_date": "鉴定日期",
+        "renovation": "改造状态",
+        "completed_date": "改造完成日期",
         "only_house": "是否唯一住房",
     },
     "disability_certificates": {
-        "county": "县", "name": "姓名", "id_number": "公民身份号码", "cert_number": "残疾证号", "township": "乡镇", "village": "村",
-        "category": "残疾类别", "grade": "残疾等级", "issued_date": "发证日期", "cert_status": "证件状态",
+        "county": "县",
+        "name": "姓名",
+        "id_number": "公民身份号码",
+        "cert_number": "残疾证号",
+        "township": "乡镇",
+        "village": "村",
+        "category": "残疾类别",
+        "grade": "残疾等级",
+        "issued_date": "发证日期",
+        "cert_status": "证件状态",
     },
 }
 ID_COLS = {"id_number", "head_id_number", "owner_id_number"}
-DATE_COLS = {"monitoring_start_date", "risk_eliminated_date", "start_date", "end_date", "death_date", "admit_date",
-             "discharge_date", "assessed_date", "completed_date", "issued_date"}
-MONEY_COLS = {"per_capita_net_income", "prev_per_capita_net_income", "wage_income", "business_income", "property_income",
-              "transfer_income", "amount", "total_cost", "basic_paid", "critical_paid", "assistance_paid", "self_paid", "aid_amount"}
+DATE_COLS = {
+    "monitoring_start_date",
+    "risk_eliminated_date",
+    "start_date",
+    "end_date",
+    "death_date",
+    "admit_date",
+    "discharge_date",
+    "assessed_date",
+    "completed_date",
+    "issued_date",
+}
+MONEY_COLS = {
+    "per_capita_net_income",
+    "prev_per_capita_net_income",
+    "wage_income",
+    "business_income",
+    "property_income",
+    "transfer_income",
+    "amount",
+    "total_cost",
+    "basic_paid",
+    "critical_paid",
+    "assistance_paid",
+    "self_paid",
+    "aid_amount",
+}
 TITLES = {
     "members": "{county}{year}年防返贫监测家庭成员信息表",
     "civil_affairs_assistance": "{county}{year}年{month}月城乡低保特困及临时救助对象名册",
     "housing_assessments": "{county}农村房屋安全性鉴定结果汇总表（{year}年）",
 }
 FULL = str.maketrans("0123456789", "０１２３４５６７８９")
-EXPORT_MEASURES = ["产业帮扶", "就业帮扶", "公益岗位帮扶", "金融帮扶", "教育帮扶", "健康帮扶", "社会帮扶", "综合保障",
-                   "义务教育保障", "住房安全保障", "饮水安全保障", "搬迁", "生产生活条件改善", "基础设施建设"]
+EXPORT_MEASURES = [
+    "产业帮扶",
+    "就业帮扶",
+    "公益岗位帮扶",
+    "金融帮扶",
+    "教育帮扶",
+    "健康帮扶",
+    "社会帮扶",
+    "综合保障",
+    "义务教育保障",
+    "住房安全保障",
+    "饮水安全保障",
+    "搬迁",
+    "生产生活条件改善",
+    "基础设施建设",
+]
 
 
 # ---- orchestration ----------------------------------------------------------------------------
-def generate(out: Path, households: int = 2000, counties: int = 1, seed: int = 7, as_of: str = "2026-11-24") -> dict:
+def generate(
+    out: Path, households: int = 2000, counties: int = 1, seed: int = 7, as_of: str = "2026-11-24"
+) -> dict:
     """Write OUT/inbox, OUT/fangpin.toml and OUT/manifest.json; return the manifest."""
     out = Path(out)
     inbox = out / "inbox"
@@ -110,11 +242,23 @@ def generate(out: Path, households: int = 2000, counties: int = 1, seed: int = 7
         (inbox / f).mkdir(parents=True)
     a = date.fromisoformat(as_of)
     manifest: dict = {
-        "as_of": as_of, "seed": seed, "counties": [], "tables": {}, "rejects": {}, "duplicates": {},
-        "skipped_sheets": [], "unresolved_townships": {}, "s07_mismatches": 0, "files": [],
-        "planted": {r: [] for r in RULES}, "near_misses": {r: [] for r in RULES}, "person_level": sorted(PERSON_LEVEL),
+        "as_of": as_of,
+        "seed": seed,
+        "counties": [],
+        "tables": {},
+        "rejects": {},
+        "duplicates": {},
+        "skipped_sheets": [],
+        "unresolved_townships": {},
+        "s07_mismatches": 0,
+        "files": [],
+        "planted": {r: [] for r in RULES},
+        "near_misses": {r: [] for r in RULES},
+        "person_level": sorted(PERSON_LEVEL),
     }
-    per = [households // counties + (1 if i < households % counties else 0) for i in range(counties)]
+    per = [
+        households // counties + (1 if i < households % counties else 0) for i in range(counties)
+    ]
     aliases: dict[str, dict[str, list[str]]] = {}
     for ci, n in enumerate(per):
         rng = np.random.default_rng([seed, ci])
@@ -122,15 +266,26 @@ def generate(out: Path, households: int = 2000, counties: int = 1, seed: int = 7
         w = Writer(inbox, c, a, rng, rich=(ci == 0), multi=counties > 1, manifest=manifest)
         w.write_all()
         aliases[c.name] = {c.townships[0]: [c.townships[0][:-1] + "片区"]}
-        manifest["counties"].append({"county": c.name, "code": c.code, "townships": c.townships,
-                                     "export_townships": c.export_townships, "households": c.tables["households"].height})
+        manifest["counties"].append(
+            {
+                "county": c.name,
+                "code": c.code,
+                "townships": c.townships,
+                "export_townships": c.export_townships,
+                "households": c.tables["households"].height,
+            }
+        )
         for r in RULES:
             manifest["planted"][r] += c.planted.get(r, [])
             manifest["near_misses"][r] += c.near_misses.get(r, [])
     manifest["files"].sort()
     manifest["skipped_sheets"].sort()
-    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    (out / "fangpin.toml").write_text(config_toml(manifest, aliases, a, counties > 1), encoding="utf-8")
+    (out / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    (out / "fangpin.toml").write_text(
+        config_toml(manifest, aliases, a, counties > 1), encoding="utf-8"
+    )
     return manifest
 
 
@@ -146,9 +301,18 @@ def config_toml(manifest: dict, aliases: dict, a: date, multi: bool) -> str:
         f"{a.year} = 7800",
         "",
         "[thresholds]",
-        "window_days = 365", "med_self_paid_roster = 10000", "med_self_paid_others = 20000", "med_income_ratio = 0.5",
-        "temp_assistance_days = 180", "income_drop_ratio = 0.3", "compulsory_age = [7, 15]", "labor_age = [16, 64]",
-        "min_monitoring_days = 180", "min_effect_days = 90", "no_measure_grace_days = 30", "stale_days = 45",
+        "window_days = 365",
+        "med_self_paid_roster = 10000",
+        "med_self_paid_others = 20000",
+        "med_income_ratio = 0.5",
+        "temp_assistance_days = 180",
+        "income_drop_ratio = 0.3",
+        "compulsory_age = [7, 15]",
+        "labor_age = [16, 64]",
+        "min_monitoring_days = 180",
+        "min_effect_days = 90",
+        "no_measure_grace_days = 30",
+        "stale_days = 45",
         "",
         "[townships]",
     ]
@@ -187,15 +351,27 @@ def date_text(col: str, form: pl.Series) -> pl.Expr:
     """Dates in the six written forms of inputs.md, chosen row by row."""
     d = pl.col(col)
     return (
-        pl.when(d.is_null()).then(pl.lit(""))
-        .when(pl.lit(form) == 0).then(d.dt.strftime("%Y-%m-%d"))
-        .when(pl.lit(form) == 1).then(d.dt.strftime("%Y/%-m/%-d"))
-        .when(pl.lit(form) == 2).then(d.dt.strftime("%Y%m%d"))
-        .when(pl.lit(form) == 3).then(d.dt.strftime("%Y年%-m月%-d日"))
-        .when(pl.lit(form) == 4).then(d.dt.strftime("%Y.%m.%d"))
-        .when(pl.lit(form) == 5).then(pl.concat_str([d.dt.strftime("%Y-%m-%d"), pl.lit(" 09:30:00")]))
-        .when(pl.lit(form) == 6).then(pl.concat_str([pl.lit("\x00D"), d.dt.strftime("%Y-%m-%d")]))
-        .otherwise(pl.concat_str([pl.lit("\x00N"), (d - pl.lit(date(1899, 12, 30))).dt.total_days().cast(pl.String)]))
+        pl.when(d.is_null())
+        .then(pl.lit(""))
+        .when(pl.lit(form) == 0)
+        .then(d.dt.strftime("%Y-%m-%d"))
+        .when(pl.lit(form) == 1)
+        .then(d.dt.strftime("%Y/%-m/%-d"))
+        .when(pl.lit(form) == 2)
+        .then(d.dt.strftime("%Y%m%d"))
+        .when(pl.lit(form) == 3)
+        .then(d.dt.strftime("%Y年%-m月%-d日"))
+        .when(pl.lit(form) == 4)
+        .then(d.dt.strftime("%Y.%m.%d"))
+        .when(pl.lit(form) == 5)
+        .then(pl.concat_str([d.dt.strftime("%Y-%m-%d"), pl.lit(" 09:30:00")]))
+        .when(pl.lit(form) == 6)
+        .then(pl.concat_str([pl.lit("\x00D"), d.dt.strftime("%Y-%m-%d")]))
+        .otherwise(
+            pl.concat_str(
+                [pl.lit("\x00N"), (d - pl.lit(date(1899, 12, 30))).dt.total_days().cast(pl.String)]
+            )
+        )
     )
 
 
@@ -203,16 +379,31 @@ def money_text(col: str, form: pl.Series) -> pl.Expr:
     """Money as 1234.5, "1,234.50", "1234.50元"; unknown as empty or "-"."""
     v = pl.col(col)
     two = v.round(2).cast(pl.String)
-    fixed = pl.format("{}.{}", v.floor().cast(pl.Int64), ((v - v.floor()) * 100).round(0).cast(pl.Int64).cast(pl.String).str.zfill(2))
+    fixed = pl.format(
+        "{}.{}",
+        v.floor().cast(pl.Int64),
+        ((v - v.floor()) * 100).round(0).cast(pl.Int64).cast(pl.String).str.zfill(2),
+    )
     ip = v.floor().cast(pl.Int64)
-    thousands = pl.when(ip >= 1000).then(
-        pl.format("{},{}.{}", ip // 1000, (ip % 1000).cast(pl.String).str.zfill(3),
-                  ((v - v.floor()) * 100).round(0).cast(pl.Int64).cast(pl.String).str.zfill(2))
-    ).otherwise(fixed)
+    thousands = (
+        pl.when(ip >= 1000)
+        .then(
+            pl.format(
+                "{},{}.{}",
+                ip // 1000,
+                (ip % 1000).cast(pl.String).str.zfill(3),
+                ((v - v.floor()) * 100).round(0).cast(pl.Int64).cast(pl.String).str.zfill(2),
+            )
+        )
+        .otherwise(fixed)
+    )
     return (
-        pl.when(v.is_null()).then(pl.when(pl.lit(form) == 3).then(pl.lit("-")).otherwise(pl.lit("")))
-        .when(pl.lit(form) == 1).then(thousands)
-        .when(pl.lit(form) == 2).then(pl.concat_str([fixed, pl.lit("元")]))
+        pl.when(v.is_null())
+        .then(pl.when(pl.lit(form) == 3).then(pl.lit("-")).otherwise(pl.lit("")))
+        .when(pl.lit(form) == 1)
+        .then(thousands)
+        .when(pl.lit(form) == 2)
+        .then(pl.concat_str([fixed, pl.lit("元")]))
         .otherwise(two.str.replace(r"\.0$", ""))
     )
 
@@ -221,8 +412,18 @@ def money_text(col: str, form: pl.Series) -> pl.Expr:
 class Writer:
     """Turns one county's canonical tables into inbox files with their quirks, and counts them."""
 
-    def __init__(self, inbox: Path, c: County, a: date, rng, rich: bool, multi: bool, manifest: dict):
-        self.inbox, self.c, self.a, self.rng, self.rich, self.multi, self.m = inbox, c, a, rng, rich, multi, manifest
+    def __init__(
+        self, inbox: Path, c: County, a: date, rng, rich: bool, multi: bool, manifest: dict
+    ):
+        self.inbox, self.c, self.a, self.rng, self.rich, self.multi, self.m = (
+            inbox,
+            c,
+            a,
+            rng,
+            rich,
+            multi,
+            manifest,
+        )
         self.prefix = "" if not multi else f"{c.name}_"
 
     def count(self, key: str, table: str, n: int) -> None:
@@ -238,9 +439,17 @@ class Writer:
         """Every column as the text a department's file holds (before duplicates and rejects)."""
         n = df.height
         rng = self.rng
-        date_p = [0.4, 0.15, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05] if excel else [0.45, 0.15, 0.15, 0.1, 0.1, 0.05, 0, 0]
+        date_p = (
+            [0.4, 0.15, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05]
+            if excel
+            else [0.45, 0.15, 0.15, 0.1, 0.1, 0.05, 0, 0]
+        )
         if not self.rich:
-            date_p = [0.7, 0.1, 0.1, 0.05, 0.05, 0, 0, 0] if not excel else [0.6, 0.1, 0.1, 0, 0, 0, 0.2, 0]
+            date_p = (
+                [0.7, 0.1, 0.1, 0.05, 0.05, 0, 0, 0]
+                if not excel
+                else [0.6, 0.1, 0.1, 0, 0, 0, 0.2, 0]
+            )
         money_p = [0.6, 0.2, 0.1, 0.1] if self.rich and table != "households" else [0.9, 0.1, 0, 0]
         exprs = []
         for col in HEADERS[table]:
@@ -263,7 +472,9 @@ class Writer:
                 .then(pl.concat_str([nm.str.slice(0, 1), pl.lit("  "), nm.str.slice(1)]))
                 .when(spaced & (nm.str.len_chars() == 3) & ~nm.str.contains("·"))
                 .then(pl.concat_str([pl.lit(" "), nm, pl.lit("　")]))
-                .otherwise(nm).alias(name_col))
+                .otherwise(nm)
+                .alias(name_col)
+            )
             if "township" in HEADERS[table]:
                 out = self.township_forms(out, table)
         return out
@@ -276,12 +487,28 @@ class Writer:
         k = 2.0 if self.rich else 0.5
         legacy = s.str.slice(6, 2) == "19"
         return df.with_columns(
-            pl.when(r < 0.02 * k).then(pl.concat_str([s.str.slice(0, 6), pl.lit(" "), s.str.slice(6, 8), pl.lit(" "), s.str.slice(14)]))
-            .when(r < 0.04 * k).then(pl.concat_str([pl.lit("'"), s]))
-            .when(r < 0.05 * k).then(s.str.replace_many(list("0123456789"), list("０１２３４５６７８９")))
-            .when((r < 0.07 * k) & legacy).then(pl.concat_str([s.str.slice(0, 6), s.str.slice(8, 9)]))
-            .when((r < 0.5) & s.str.ends_with("X")).then(s.str.to_lowercase())
-            .otherwise(s).alias(col)
+            pl.when(r < 0.02 * k)
+            .then(
+                pl.concat_str(
+                    [
+                        s.str.slice(0, 6),
+                        pl.lit(" "),
+                        s.str.slice(6, 8),
+                        pl.lit(" "),
+                        s.str.slice(14),
+                    ]
+                )
+            )
+            .when(r < 0.04 * k)
+            .then(pl.concat_str([pl.lit("'"), s]))
+            .when(r < 0.05 * k)
+            .then(s.str.replace_many(list("0123456789"), list("０１２３４５６７８９")))
+            .when((r < 0.07 * k) & legacy)
+            .then(pl.concat_str([s.str.slice(0, 6), s.str.slice(8, 9)]))
+            .when((r < 0.5) & s.str.ends_with("X"))
+            .then(s.str.to_lowercase())
+            .otherwise(s)
+            .alias(col)
         )
 
     def township_forms(self, df: pl.DataFrame, table: str) -> pl.DataFrame:
@@ -301,22 +528,36 @@ class Writer:
         r = pl.Series(rv)
         t = pl.col("township")
         base = t.str.slice(0, t.str.len_chars() - 1)
-        swapped = pl.when(t.str.ends_with("镇")).then(pl.concat_str([base, pl.lit("乡")])).otherwise(pl.concat_str([base, pl.lit("镇")]))
+        swapped = (
+            pl.when(t.str.ends_with("镇"))
+            .then(pl.concat_str([base, pl.lit("乡")]))
+            .otherwise(pl.concat_str([base, pl.lit("镇")]))
+        )
         first = self.c.townships[0]
         out = df.with_columns(
-            pl.when(t == "").then(t)
-            .when(pl.lit(pl.Series(bad))).then(pl.lit(UNRESOLVED))
-            .when(r < 0.05).then(swapped)
-            .when(r < 0.10).then(base)
-            .when(r < 0.13).then(pl.concat_str([t, pl.lit("人民政府")]))
-            .when((r < 0.15) & (t == first)).then(pl.lit(first[:-1] + "片区"))
-            .when(r < 0.17).then(pl.concat_str([pl.lit(" "), t, pl.lit("　")]))
-            .otherwise(t).alias("township")
+            pl.when(t == "")
+            .then(t)
+            .when(pl.lit(pl.Series(bad)))
+            .then(pl.lit(UNRESOLVED))
+            .when(r < 0.05)
+            .then(swapped)
+            .when(r < 0.10)
+            .then(base)
+            .when(r < 0.13)
+            .then(pl.concat_str([t, pl.lit("人民政府")]))
+            .when((r < 0.15) & (t == first))
+            .then(pl.lit(first[:-1] + "片区"))
+            .when(r < 0.17)
+            .then(pl.concat_str([pl.lit(" "), t, pl.lit("　")]))
+            .otherwise(t)
+            .alias("township")
         )
         self.count("unresolved_townships", table, int(bad.sum()))
         return out
 
-    def finish(self, df: pl.DataFrame, table: str, cols: list[str], dups: int, rejects: int) -> pl.DataFrame:
+    def finish(
+        self, df: pl.DataFrame, table: str, cols: list[str], dups: int, rejects: int
+    ) -> pl.DataFrame:
         """Add exact duplicate rows and Excel-mangled reject rows beside their originals."""
         n = df.height
         rng = self.rng
@@ -325,19 +566,27 @@ class Writer:
         dups = min(dups, n // 10)
         extra = []
         if dups:
-            extra.append(df[np.sort(rng.choice(n, size=dups, replace=False))].with_columns(pl.col("_ord") + 0.5))
+            extra.append(
+                df[np.sort(rng.choice(n, size=dups, replace=False))].with_columns(
+                    pl.col("_ord") + 0.5
+                )
+            )
         if rejects:
             clean = df.filter(pl.col(idc).str.contains(r"^\d{18}$"))
-            idx = np.sort(rng.choice(clean.height, size=min(rejects * 3, clean.height), replace=False))
+            idx = np.sort(
+                rng.choice(clean.height, size=min(rejects * 3, clean.height), replace=False)
+            )
             cand = clean[idx].with_columns(pl.col("_ord") + 0.25)
             ids = cand[idc].to_list()
             sci = [f"{float(i):.5E}" for i in ids]
             z = [i[:15] + "000" for i in ids]
-            ok_z = [zz != i and not valid18(zz) for zz, i in zip(z, ids)]
+            ok_z = [zz != i and not valid18(zz) for zz, i in zip(z, ids, strict=True)]
             mangled = [z[j] if (j % 2 and ok_z[j]) else sci[j] for j in range(len(ids))]
             cand = cand.with_columns(pl.Series(idc, mangled))[:rejects]
             extra.append(cand)
-            reasons = sorted({"excel_scientific" if "E+" in v else "excel_trailing_zeros" for v in cand[idc]})
+            reasons = sorted(
+                {"excel_scientific" if "E+" in v else "excel_trailing_zeros" for v in cand[idc]}
+            )
             entry = self.m["rejects"].setdefault(table, {"count": 0, "reasons": []})
             entry["count"] += cand.height
             entry["reasons"] = sorted(set(entry["reasons"]) | set(reasons))
@@ -352,25 +601,44 @@ class Writer:
         self.m["files"].append(str(p.relative_to(self.inbox)))
         return p
 
-    def csv(self, df: pl.DataFrame, path: Path, headers: list[str], encoding: str, sep: str = ",", blank_rows: int = 0) -> None:
-        df = df.with_columns(pl.all().cast(pl.String).str.replace(r"^\x00[DN]", "").replace("", None))
+    def csv(
+        self,
+        df: pl.DataFrame,
+        path: Path,
+        headers: list[str],
+        encoding: str,
+        sep: str = ",",
+        blank_rows: int = 0,
+    ) -> None:
+        df = df.with_columns(
+            pl.all().cast(pl.String).str.replace(r"^\x00[DN]", "").replace("", None)
+        )
         if blank_rows and df.height > 10:
             blanks = pl.DataFrame({c: [""] * blank_rows for c in df.columns})
             at = sorted(self.rng.choice(df.height, size=blank_rows, replace=False).tolist())
             parts, last = [], 0
             for i, k in enumerate(at):
-                parts += [df[last:k], blanks[i:i + 1]]
+                parts += [df[last:k], blanks[i : i + 1]]
                 last = k
             df = pl.concat(parts + [df[last:]])
         df.columns = headers
-        text = df.write_csv(separator=sep, quote_style="necessary", line_terminator="\r\n" if encoding == "gbk" else "\n")
+        text = df.write_csv(
+            separator=sep,
+            quote_style="necessary",
+            line_terminator="\r\n" if encoding == "gbk" else "\n",
+        )
         if encoding == "utf-8-sig":
             data = b"\xef\xbb\xbf" + text.encode("utf-8")
         else:
             data = text.encode(encoding)
         path.write_bytes(data)
 
-    def xlsx_sheets(self, path: Path, sheets: list[tuple[str, list[str], pl.DataFrame, str | None, bool]], notes: list[str] | None = None) -> None:
+    def xlsx_sheets(
+        self,
+        path: Path,
+        sheets: list[tuple[str, list[str], pl.DataFrame, str | None, bool]],
+        notes: list[str] | None = None,
+    ) -> None:
         """sheets: (name, headers, rows, title or None, footer?). A 说明 sheet first when notes are given."""
         import xlsxwriter
 
@@ -437,8 +705,18 @@ class Writer:
         c = self.c
         hh = c.tables["households"]
         mem = c.tables["_members"].with_columns(
-            pl.coalesce(pl.col("_raw_id") if "_raw_id" in c.tables["_members"].columns else pl.lit(None, pl.String), pl.col("id_number")).alias("id_number"),
-            pl.coalesce(pl.col("_raw_gender") if "_raw_gender" in c.tables["_members"].columns else pl.lit(None, pl.String), pl.col("gender")).alias("gender"),
+            pl.coalesce(
+                pl.col("_raw_id")
+                if "_raw_id" in c.tables["_members"].columns
+                else pl.lit(None, pl.String),
+                pl.col("id_number"),
+            ).alias("id_number"),
+            pl.coalesce(
+                pl.col("_raw_gender")
+                if "_raw_gender" in c.tables["_members"].columns
+                else pl.lit(None, pl.String),
+                pl.col("gender"),
+            ).alias("gender"),
         )
         meas = c.tables["measures"]
         exp = pl.col("township").is_in(c.export_townships)
@@ -453,74 +731,197 @@ class Writer:
         hcols = [k for k in HEADERS["households"]]
         ht = self.texts(hh3, "households", excel=False, dept=False)
         if self.rich:
-            ht = ht.with_columns(pl.when(pl.col("per_capita_net_income") == "").then(pl.lit("-")).otherwise(pl.col("per_capita_net_income")).alias("per_capita_net_income"))
-            ht = ht.with_columns(apostrophe(pl.col("head_id_number"), self.rng, ht.height, 0.03).alias("head_id_number"))
+            ht = ht.with_columns(
+                pl.when(pl.col("per_capita_net_income") == "")
+                .then(pl.lit("-"))
+                .otherwise(pl.col("per_capita_net_income"))
+                .alias("per_capita_net_income")
+            )
+            ht = ht.with_columns(
+                apostrophe(pl.col("head_id_number"), self.rng, ht.height, 0.03).alias(
+                    "head_id_number"
+                )
+            )
         hheaders = [HEADERS["households"][k] for k in hcols]
-        self.csv(ht.select(hcols), self.path("roster", "户信息.csv"), hheaders, "utf-8-sig" if self.rich else "gbk")
+        self.csv(
+            ht.select(hcols),
+            self.path("roster", "户信息.csv"),
+            hheaders,
+            "utf-8-sig" if self.rich else "gbk",
+        )
 
         mcols = list(HEADERS["members"])
         mt = self.texts(mem3, "members", excel=self.rich, dept=False)
         mheaders = [HEADERS["members"][k] for k in mcols]
         if self.rich:
-            mt = mt.with_columns(apostrophe(pl.col("id_number"), self.rng, mt.height, 0.03).alias("id_number"),
-                                 pl.when(pl.Series(self.rng.random(mt.height) < 0.1) & pl.col("gender").is_in(["男", "女"]))
-                                 .then(pl.col("gender").replace({"男": "1", "女": "2"})).otherwise(pl.col("gender")).alias("gender"),
-                                 pl.when(pl.Series(self.rng.random(mt.height) < 0.1) & (pl.col("status") == "正常"))
-                                 .then(pl.lit("")).otherwise(pl.col("status")).alias("status"))
+            mt = mt.with_columns(
+                apostrophe(pl.col("id_number"), self.rng, mt.height, 0.03).alias("id_number"),
+                pl.when(
+                    pl.Series(self.rng.random(mt.height) < 0.1)
+                    & pl.col("gender").is_in(["男", "女"])
+                )
+                .then(pl.col("gender").replace({"男": "1", "女": "2"}))
+                .otherwise(pl.col("gender"))
+                .alias("gender"),
+                pl.when(pl.Series(self.rng.random(mt.height) < 0.1) & (pl.col("status") == "正常"))
+                .then(pl.lit(""))
+                .otherwise(pl.col("status"))
+                .alias("status"),
+            )
             title = TITLES["members"].format(county=c.name, year=self.a.year)
-            self.xlsx_sheets(self.path("roster", "家庭成员信息.xlsx"), [("家庭成员", mheaders, mt.select(mcols), title, True)])
+            self.xlsx_sheets(
+                self.path("roster", "家庭成员信息.xlsx"),
+                [("家庭成员", mheaders, mt.select(mcols), title, True)],
+            )
         else:
             self.csv(mt.select(mcols), self.path("roster", "家庭成员信息.csv"), mheaders, "utf-8")
 
         ecols = list(HEADERS["measures"])
         et = self.texts(meas3, "measures", excel=False, dept=False)
-        self.csv(et.select(ecols), self.path("roster", "帮扶措施.csv"), [HEADERS["measures"][k] for k in ecols], "gbk")
+        self.csv(
+            et.select(ecols),
+            self.path("roster", "帮扶措施.csv"),
+            [HEADERS["measures"][k] for k in ecols],
+            "gbk",
+        )
         if exp_ids.len():
-            self.export(hh.filter(exp), mem.filter(pl.col("household_id").is_in(exp_ids.implode())),
-                        meas.filter(pl.col("household_id").is_in(exp_ids.implode())))
+            self.export(
+                hh.filter(exp),
+                mem.filter(pl.col("household_id").is_in(exp_ids.implode())),
+                meas.filter(pl.col("household_id").is_in(exp_ids.implode())),
+            )
 
     def export(self, hh: pl.DataFrame, mem: pl.DataFrame, meas: pl.DataFrame) -> None:
         """The national system's person-level export (监测对象信息) for the export townships."""
         hcols = {
-            "county": "县(市、区、旗)", "township": "乡(镇)", "village": "行政村", "household_id": "户编号", "head_name": "户主姓名",
-            "head_id_number": "户主证件号码", "exit_year": "脱贫年度", "monitoring_category": "监测对象类别",
-            "monitoring_start_date": "识别监测时间", "risk_eliminated": "风险是否已消除", "risk_eliminated_date": "风险消除时间",
-            "household_size": "家庭人口数", "per_capita_net_income": "人均纯收入（元）", "prev_per_capita_net_income": "上年度人均纯收入（元）",
-            "wage_income": "工资性收入（元）", "business_income": "生产经营性收入（元）", "property_income": "财产性收入（元）",
-            "transfer_income": "转移性收入（元）", "cadre_name": "帮扶责任人", "cadre_phone": "帮扶责任人联系电话",
+            "county": "县(市、区、旗)",
+            "township": "乡(镇)",
+            "village": "行政村",
+            "household_id": "户编号",
+            "head_name": "户主姓名",
+            "head_id_number": "户主证件号码",
+            "exit_year": "脱贫年度",
+            "monitoring_category": "监测对象类别",
+            "monitoring_start_date": "识别监测时间",
+            "risk_eliminated": "风险是否已消除",
+            "risk_eliminated_date": "风险消除时间",
+            "household_size": "家庭人口数",
+            "per_capita_net_income": "人均纯收入（元）",
+            "prev_per_capita_net_income": "上年度人均纯收入（元）",
+            "wage_income": "工资性收入（元）",
+            "business_income": "生产经营性收入（元）",
+            "property_income": "财产性收入（元）",
+            "transfer_income": "转移性收入（元）",
+            "cadre_name": "帮扶责任人",
+            "cadre_phone": "帮扶责任人联系电话",
         }
         mcols = {
-            "name": "姓名", "id_number": "证件号码", "gender": "性别", "relation": "与户主关系", "school_status": "在校生状况",
-            "health": "健康状况", "labor": "劳动技能", "work_status": "务工状况", "work_months": "务工时间(月)",
-            "insured": "是否参加城乡居民基本医疗保险", "dibao": "是否享受农村低保", "tekun": "是否特困供养", "status": "人员状态",
+            "name": "姓名",
+            "id_number": "证件号码",
+            "gender": "性别",
+            "relation": "与户主关系",
+            "school_status": "在校生状况",
+            "health": "健康状况",
+            "labor": "劳动技能",
+            "work_status": "务工状况",
+            "work_months": "务工时间(月)",
+            "insured": "是否参加城乡居民基本医疗保险",
+            "dibao": "是否享受农村低保",
+            "tekun": "是否特困供养",
+            "status": "人员状态",
         }
-        problems = {"是否义务教育阶段适龄儿童少年失学辍学": "否", "是否有家庭成员未参加城乡居民（职工）基本医疗保险": "否",
-                    "是否危房户": "否", "是否解决安全饮用水": "是"}
+        problems = {
+            "是否义务教育阶段适龄儿童少年失学辍学": "否",
+            "是否有家庭成员未参加城乡居民（职工）基本医疗保险": "否",
+            "是否危房户": "否",
+            "是否解决安全饮用水": "是",
+        }
         ht = self.texts(hh, "households", excel=False, dept=False)
-        risks = ht.select("household_id", pl.col("risk_types").str.split("、").alias("r")).with_columns(
-            [pl.col("r").list.get(i, null_on_oob=True).fill_null("").alias(f"致贫/返贫风险{i + 1}") for i in range(5)]).drop("r")
-        ms = meas.group_by("household_id", maintain_order=True).agg(pl.col("measure_type"), pl.col("description"))
+        risks = (
+            ht.select("household_id", pl.col("risk_types").str.split("、").alias("r"))
+            .with_columns(
+                [
+                    pl.col("r")
+                    .list.get(i, null_on_oob=True)
+                    .fill_null("")
+                    .alias(f"致贫/返贫风险{i + 1}")
+                    for i in range(5)
+                ]
+            )
+            .drop("r")
+        )
+        ms = meas.group_by("household_id", maintain_order=True).agg(
+            pl.col("measure_type"), pl.col("description")
+        )
         rows = []
         for hid_, types, descs in ms.iter_rows():
-            rows.append({"household_id": hid_, **{k: "" for k in EXPORT_MEASURES}, **dict(zip(types, descs))})
-        mcell = pl.DataFrame(rows, schema={"household_id": pl.String, **{k: pl.String for k in EXPORT_MEASURES}}) if rows else \
-            pl.DataFrame(schema={"household_id": pl.String, **{k: pl.String for k in EXPORT_MEASURES}})
+            rows.append(
+                {
+                    "household_id": hid_,
+                    **{k: "" for k in EXPORT_MEASURES},
+                    **dict(zip(types, descs, strict=True)),
+                }
+            )
+        mcell = (
+            pl.DataFrame(
+                rows, schema={"household_id": pl.String, **{k: pl.String for k in EXPORT_MEASURES}}
+            )
+            if rows
+            else pl.DataFrame(
+                schema={"household_id": pl.String, **{k: pl.String for k in EXPORT_MEASURES}}
+            )
+        )
         grade = school_grade()
         mt = mem.with_columns(
-            pl.col("work_months").cast(pl.String), grade.alias("school_status"), pl.col("status").fill_null(""),
-        ).select("household_id", *[pl.col(k).cast(pl.String).fill_null("") for k in mcols if k not in ("work_months", "school_status")],
-                 "work_months", "school_status")
-        full = mt.join(ht.select(list(hcols)), on="household_id", how="left").join(risks, on="household_id", how="left") \
-            .join(mcell, on="household_id", how="left").with_columns(
-                [pl.lit(v).alias(k) for k, v in problems.items()] + [pl.lit("一组").alias("组")]
-                + [pl.col(k).fill_null("") for k in EXPORT_MEASURES])
-        cols = list(hcols) + [f"致贫/返贫风险{i}" for i in range(1, 6)] + ["组"] + list(mcols) + list(problems) + EXPORT_MEASURES
-        headers = list(hcols.values()) + [f"致贫/返贫风险{i}" for i in range(1, 6)] + ["组"] + list(mcols.values()) + list(problems) + EXPORT_MEASURES
+            pl.col("work_months").cast(pl.String),
+            grade.alias("school_status"),
+            pl.col("status").fill_null(""),
+        ).select(
+            "household_id",
+            *[
+                pl.col(k).cast(pl.String).fill_null("")
+                for k in mcols
+                if k not in ("work_months", "school_status")
+            ],
+            "work_months",
+            "school_status",
+        )
+        full = (
+            mt.join(ht.select(list(hcols)), on="household_id", how="left")
+            .join(risks, on="household_id", how="left")
+            .join(mcell, on="household_id", how="left")
+            .with_columns(
+                [pl.lit(v).alias(k) for k, v in problems.items()]
+                + [pl.lit("一组").alias("组")]
+                + [pl.col(k).fill_null("") for k in EXPORT_MEASURES]
+            )
+        )
+        cols = (
+            list(hcols)
+            + [f"致贫/返贫风险{i}" for i in range(1, 6)]
+            + ["组"]
+            + list(mcols)
+            + list(problems)
+            + EXPORT_MEASURES
+        )
+        headers = (
+            list(hcols.values())
+            + [f"致贫/返贫风险{i}" for i in range(1, 6)]
+            + ["组"]
+            + list(mcols.values())
+            + list(problems)
+            + EXPORT_MEASURES
+        )
         full = full.select(cols)
         if self.rich:
-            self.xlsx_sheets(self.path("roster", "监测对象信息_全国系统导出.xlsx"), [("监测对象信息", headers, full, None, False)])
+            self.xlsx_sheets(
+                self.path("roster", "监测对象信息_全国系统导出.xlsx"),
+                [("监测对象信息", headers, full, None, False)],
+            )
         else:
-            self.csv(full, self.path("roster", "监测对象信息_全国系统导出.csv"), headers, "utf-8-sig")
+            self.csv(
+                full, self.path("roster", "监测对象信息_全国系统导出.csv"), headers, "utf-8-sig"
+            )
 
     # -- departments ---------------------------------------------------------------------------
     def department(self, table: str) -> None:
@@ -530,19 +931,37 @@ class Writer:
         roster_ids = c.tables["_members"]["id_number"]
         df = df.with_columns(_roster_person=pl.col(idc).is_in(roster_ids.implode()))
         if table == "health_settlements":
-            dropped = pl.Series(rng.random(df.height) < 0.03) & pl.col("self_paid").is_not_null() & pl.col("total_cost").is_not_null()
-            df = df.with_columns(pl.when(dropped).then(None).otherwise(pl.col("self_paid")).alias("self_paid"))
+            dropped = (
+                pl.Series(rng.random(df.height) < 0.03)
+                & pl.col("self_paid").is_not_null()
+                & pl.col("total_cost").is_not_null()
+            )
+            df = df.with_columns(
+                pl.when(dropped).then(None).otherwise(pl.col("self_paid")).alias("self_paid")
+            )
         if table == "housing_assessments":
-            df = df.with_columns(pl.when(pl.Series(rng.random(df.height) < 0.3)).then(pl.col("grade").str.replace("级", ""))
-                                 .otherwise(pl.col("grade")).alias("grade"))
+            df = df.with_columns(
+                pl.when(pl.Series(rng.random(df.height) < 0.3))
+                .then(pl.col("grade").str.replace("级", ""))
+                .otherwise(pl.col("grade"))
+                .alias("grade")
+            )
         if table == "disability_certificates":
             bad = pl.Series(rng.random(df.height) < 0.02) & pl.col("cert_status").eq("有效")
-            df = df.with_columns(pl.when(bad).then(pl.concat_str([pl.col("id_number"), pl.lit("99")])).otherwise(pl.col("cert_number")).alias("cert_number"))
+            df = df.with_columns(
+                pl.when(bad)
+                .then(pl.concat_str([pl.col("id_number"), pl.lit("99")]))
+                .otherwise(pl.col("cert_number"))
+                .alias("cert_number")
+            )
             self.m["s07_mismatches"] += int(df.select(bad.sum()).item())
         self.count("tables", table, df.height)
-        excel = self.rich and table in ("civil_affairs_assistance", "housing_assessments", "education_students")
-        if not self.rich and table == "housing_assessments":
-            excel = True
+        xlsx_housing = table == "housing_assessments" and (self.rich or self.c.index % 10 == 0)
+        excel = (
+            xlsx_housing
+            or self.rich
+            and table in ("civil_affairs_assistance", "education_students")
+        )
         t = self.texts(df, table, excel=excel, dept=True)
         cols = [k for k in HEADERS[table] if k != "county" or self.multi]
         headers = [HEADERS[table][k] for k in cols]
@@ -564,21 +983,34 @@ class Writer:
             self.assistance_workbook(out, cols, headers)
         elif self.rich and table == "education_students":
             self.xls(self.path(folder, stem + ".xls"), headers, out)
-        elif table == "housing_assessments":
+        elif xlsx_housing:
             title = TITLES[table].format(county=c.name, year=self.a.year)
-            self.xlsx_sheets(self.path(folder, stem + ".xlsx"), [("鉴定结果", headers, out, title, True)])
+            self.xlsx_sheets(
+                self.path(folder, stem + ".xlsx"), [("鉴定结果", headers, out, title, True)]
+            )
         elif table == "disability_certificates" and self.rich:
             out = out.with_columns(pl.all().str.replace(r"^\x00[DN]", ""))
             out.columns = headers
-            out.write_parquet(self.path(folder, stem + ".parquet"), statistics=False, compression="zstd")
+            out.write_parquet(
+                self.path(folder, stem + ".parquet"), statistics=False, compression="zstd"
+            )
         else:
-            self.csv(out, self.path(folder, stem + ".csv"), headers, enc, sep, blank_rows=3 if self.rich else 0)
+            self.csv(
+                out,
+                self.path(folder, stem + ".csv"),
+                headers,
+                enc,
+                sep,
+                blank_rows=3 if self.rich else 0,
+            )
 
     def assistance_workbook(self, out: pl.DataFrame, cols: list[str], headers: list[str]) -> None:
         """One sheet per township (by the canonical name the rows were made for) and a 说明 sheet."""
         resolved = out.with_columns(_sheet=resolve_expr(self.c.townships))
         sheets = []
-        title = TITLES["civil_affairs_assistance"].format(county=self.c.name, year=self.a.year, month=self.a.month)
+        title = TITLES["civil_affairs_assistance"].format(
+            county=self.c.name, year=self.a.year, month=self.a.month
+        )
         for t in self.c.townships:
             part = resolved.filter(pl.col("_sheet") == t).drop("_sheet")
             if part.height:
@@ -586,13 +1018,23 @@ class Writer:
         rest = resolved.filter(pl.col("_sheet").is_null()).drop("_sheet")
         if rest.height:
             sheets.append(("其他", headers, rest, title, True))
-        notes = ["填表说明", "1. 本表按乡镇分工作表填报。", "2. 身份证号请以文本格式录入。", f"3. 数据截至{self.a:%Y年%m月%d日}。"]
+        notes = [
+            "填表说明",
+            "1. 本表按乡镇分工作表填报。",
+            "2. 身份证号请以文本格式录入。",
+            f"3. 数据截至{self.a:%Y年%m月%d日}。",
+        ]
         self.xlsx_sheets(self.path("civil_affairs", "救助对象名册.xlsx"), sheets, notes)
 
 
 def resolve_expr(townships: list[str]) -> pl.Expr:
     """The canonical township a spelling resolves to (suffix rules and the 片区 alias), else null."""
-    t = pl.col("township").str.strip_chars(" 　").str.replace(r"(人民政府|办事处)$", "").str.replace(r"(镇|乡|街道|片区)$", "")
+    t = (
+        pl.col("township")
+        .str.strip_chars(" 　")
+        .str.replace(r"(人民政府|办事处)$", "")
+        .str.replace(r"(镇|乡|街道|片区)$", "")
+    )
     e = pl.lit(None, pl.String)
     for name in townships:
         e = pl.when(t == name[:-1]).then(pl.lit(name)).otherwise(e)
@@ -600,7 +1042,11 @@ def resolve_expr(townships: list[str]) -> pl.Expr:
 
 
 def apostrophe(s: pl.Expr, rng, n: int, p: float) -> pl.Expr:
-    return pl.when(pl.Series(rng.random(n) < p) & (s != "")).then(pl.concat_str([pl.lit("'"), s])).otherwise(s)
+    return (
+        pl.when(pl.Series(rng.random(n) < p) & (s != ""))
+        .then(pl.concat_str([pl.lit("'"), s]))
+        .otherwise(s)
+    )
 
 
 def school_grade() -> pl.Expr:
@@ -608,12 +1054,18 @@ def school_grade() -> pl.Expr:
     s, age = pl.col("school_status"), pl.col("age")
     cn = pl.lit(pl.Series(list("一二三四五六七八九")))
     return (
-        pl.when(s == "学前教育").then(pl.lit("学龄前儿童"))
-        .when(s == "小学").then(pl.concat_str([cn.gather((age - 6).clip(0, 5)), pl.lit("年级")]))
-        .when(s == "初中").then(pl.concat_str([cn.gather((age - 6).clip(6, 8)), pl.lit("年级")]))
-        .when(s == "高中").then(pl.concat_str([pl.lit("高中"), cn.gather((age - 15).clip(0, 2)), pl.lit("年级")]))
-        .when(s == "中职").then(pl.concat_str([pl.lit("中职"), cn.gather((age - 15).clip(0, 2)), pl.lit("年级")]))
-        .when(s == "本科及以上").then(pl.concat_str([pl.lit("本科"), cn.gather((age - 18).clip(0, 3)), pl.lit("年级")]))
+        pl.when(s == "学前教育")
+        .then(pl.lit("学龄前儿童"))
+        .when(s == "小学")
+        .then(pl.concat_str([cn.gather((age - 6).clip(0, 5)), pl.lit("年级")]))
+        .when(s == "初中")
+        .then(pl.concat_str([cn.gather((age - 6).clip(6, 8)), pl.lit("年级")]))
+        .when(s == "高中")
+        .then(pl.concat_str([pl.lit("高中"), cn.gather((age - 15).clip(0, 2)), pl.lit("年级")]))
+        .when(s == "中职")
+        .then(pl.concat_str([pl.lit("中职"), cn.gather((age - 15).clip(0, 2)), pl.lit("年级")]))
+        .when(s == "本科及以上")
+        .then(pl.concat_str([pl.lit("本科"), cn.gather((age - 18).clip(0, 3)), pl.lit("年级")]))
         .otherwise(pl.lit(""))
     )
 
@@ -628,4 +1080,3 @@ def valid18(s: str) -> bool:
     except ValueError:
         return False
     return check_char(s[:17]) == s[17].upper()
-

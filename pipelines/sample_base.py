@@ -19,35 +19,181 @@ import polars as pl
 WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 CHECK = "10X98765432"
 
-SURNAMES = list("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文")
-GIVEN = list("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂英华玉萍红梅建国志文海燕玲春生福贵荣兴旺德才山林松柏小花宝珍凤琴云飞鹏辉")
-MINORITY = ["阿卜杜拉·买买提", "古丽·艾买提", "热依汗·吐尔逊", "扎西·多吉", "卓玛·央金", "穆罕默德·艾力", "阿依古丽·买买提"]
+SURNAMES = list(
+    "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
+)
+GIVEN = list(
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂英华玉萍红梅建国志文海燕玲春生福贵荣兴旺德才山林松柏小花宝珍凤琴云飞鹏辉"
+)
+MINORITY = [
+    "阿卜杜拉·买买提",
+    "古丽·艾买提",
+    "热依汗·吐尔逊",
+    "扎西·多吉",
+    "卓玛·央金",
+    "穆罕默德·艾力",
+    "阿依古丽·买买提",
+]
 TOWNSHIP_BASES = [
-    "红山", "青石", "柳沟", "白杨", "石门", "马营", "新集", "黄渠", "东峪", "西川", "南河", "北庄",
-    "杨柳", "桃园", "龙泉", "金川", "清水", "平安", "双河", "三岔", "高崖", "河口", "沙坝", "王家",
-    "李店", "张川", "石桥", "凤凰", "云台", "梨园", "草滩", "泉湖", "安远", "永兴", "太平", "兴隆",
-    "大庄", "小河", "古城", "柏林",
+    "红山",
+    "青石",
+    "柳沟",
+    "白杨",
+    "石门",
+    "马营",
+    "新集",
+    "黄渠",
+    "东峪",
+    "西川",
+    "南河",
+    "北庄",
+    "杨柳",
+    "桃园",
+    "龙泉",
+    "金川",
+    "清水",
+    "平安",
+    "双河",
+    "三岔",
+    "高崖",
+    "河口",
+    "沙坝",
+    "王家",
+    "李店",
+    "张川",
+    "石桥",
+    "凤凰",
+    "云台",
+    "梨园",
+    "草滩",
+    "泉湖",
+    "安远",
+    "永兴",
+    "太平",
+    "兴隆",
+    "大庄",
+    "小河",
+    "古城",
+    "柏林",
 ]
 VILLAGE_BASES = [
-    "东湾", "西沟", "前进", "团结", "和平", "胜利", "红旗", "光明", "向阳", "新民", "富民", "联合",
-    "上庄", "下庄", "中川", "后沟", "阳坡", "阴坡", "大湾", "小湾", "杏树", "榆树", "槐树", "柳树",
-    "李家", "王家", "刘家", "张家", "陈家", "赵家", "马家", "何家", "石滩", "沙河", "水泉", "双井",
-    "三合", "四平", "五星", "六合",
+    "东湾",
+    "西沟",
+    "前进",
+    "团结",
+    "和平",
+    "胜利",
+    "红旗",
+    "光明",
+    "向阳",
+    "新民",
+    "富民",
+    "联合",
+    "上庄",
+    "下庄",
+    "中川",
+    "后沟",
+    "阳坡",
+    "阴坡",
+    "大湾",
+    "小湾",
+    "杏树",
+    "榆树",
+    "槐树",
+    "柳树",
+    "李家",
+    "王家",
+    "刘家",
+    "张家",
+    "陈家",
+    "赵家",
+    "马家",
+    "何家",
+    "石滩",
+    "沙河",
+    "水泉",
+    "双井",
+    "三合",
+    "四平",
+    "五星",
+    "六合",
 ]
 COUNTY_BASES = [
-    "示例", "安宁", "临川", "河西", "青川", "永昌", "靖远", "会宁", "通渭", "陇西", "渭源", "漳县",
-    "岷山", "宕昌", "文川", "康乐", "广河", "和政", "东乡", "积石", "临潭", "卓尼", "舟曲", "迭部",
-    "玛曲", "碌曲", "夏河", "合水", "华池", "环县", "宁西", "正宁", "镇原", "庆城", "西和", "礼县",
-    "两当", "徽成", "秦安", "甘谷", "武山", "张川", "清源", "麦积", "泾川", "灵台", "崇信", "庄浪",
-    "静宁", "华亭",
+    "示例",
+    "安宁",
+    "临川",
+    "河西",
+    "青川",
+    "永昌",
+    "靖远",
+    "会宁",
+    "通渭",
+    "陇西",
+    "渭源",
+    "漳县",
+    "岷山",
+    "宕昌",
+    "文川",
+    "康乐",
+    "广河",
+    "和政",
+    "东乡",
+    "积石",
+    "临潭",
+    "卓尼",
+    "舟曲",
+    "迭部",
+    "玛曲",
+    "碌曲",
+    "夏河",
+    "合水",
+    "华池",
+    "环县",
+    "宁西",
+    "正宁",
+    "镇原",
+    "庆城",
+    "西和",
+    "礼县",
+    "两当",
+    "徽成",
+    "秦安",
+    "甘谷",
+    "武山",
+    "张川",
+    "清源",
+    "麦积",
+    "泾川",
+    "灵台",
+    "崇信",
+    "庄浪",
+    "静宁",
+    "华亭",
 ]
 ORDINARY_ICD = [
-    ("J18.9", "肺炎"), ("I10", "原发性高血压"), ("E11.9", "2型糖尿病"), ("K29.7", "胃炎"),
-    ("M54.5", "腰痛"), ("J44.9", "慢性阻塞性肺病"), ("K80.2", "胆囊结石"), ("S82.2", "胫骨骨折"),
-    ("H25.9", "老年性白内障"), ("N18.4", "慢性肾脏病4期"), ("I25.1", "冠心病"),
+    ("J18.9", "肺炎"),
+    ("I10", "原发性高血压"),
+    ("E11.9", "2型糖尿病"),
+    ("K29.7", "胃炎"),
+    ("M54.5", "腰痛"),
+    ("J44.9", "慢性阻塞性肺病"),
+    ("K80.2", "胆囊结石"),
+    ("S82.2", "胫骨骨折"),
+    ("H25.9", "老年性白内障"),
+    ("N18.4", "慢性肾脏病4期"),
+    ("I25.1", "冠心病"),
 ]
 MEASURE_TYPES = ["产业帮扶", "就业帮扶", "金融帮扶", "教育帮扶", "健康帮扶", "社会帮扶"]
-RISK_TYPES = ["因病", "因残", "因学", "因灾", "因意外事故", "因产业项目失败", "因务工就业不稳", "缺劳动力"]
+RISK_TYPES = [
+    "因病",
+    "因残",
+    "因学",
+    "因灾",
+    "因意外事故",
+    "因产业项目失败",
+    "因务工就业不稳",
+    "缺劳动力",
+]
 DIS_CATEGORIES = ["视力", "听力", "言语", "肢体", "智力", "精神", "多重"]
 DIS_GRADES = ["一级", "二级", "三级", "四级"]
 CN_NUM = "一二三四五六七八九"
@@ -66,17 +212,13 @@ def area_code(ci: int) -> str:
 
 
 def check_char(id17: str) -> str:
-    return CHECK[sum(int(c) * w for c, w in zip(id17, WEIGHTS)) % 11]
-
-
-def with_check(id17: pl.Expr) -> pl.Expr:
-    """Append the GB 11643 check character to 17-digit strings, column-wise."""
-    total = pl.sum_horizontal([id17.str.slice(i, 1).cast(pl.Int32) * w for i, w in enumerate(WEIGHTS)])
-    return pl.concat_str([id17, pl.lit(pl.Series(list(CHECK))).gather(total % 11)])
+    return CHECK[sum(int(c) * w for c, w in zip(id17, WEIGHTS, strict=True)) % 11]
 
 
 def age_expr(birth: pl.Expr, as_of: date) -> pl.Expr:
-    before = (birth.dt.month() * 100 + birth.dt.day()) > (as_of.month * 100 + as_of.day)
+    before = (birth.dt.month().cast(pl.Int32) * 100 + birth.dt.day().cast(pl.Int32)) > (
+        as_of.month * 100 + as_of.day
+    )
     return (pl.lit(as_of.year) - birth.dt.year() - before.cast(pl.Int32)).cast(pl.Int32)
 
 
@@ -117,14 +259,18 @@ def county_geography(rng: np.random.Generator, ci: int) -> tuple[list[str], dict
 def opt(values, mask) -> pl.Series:
     """A string column that is null where mask is false."""
     vals = pl.Series(np.asarray(values).astype(str))
-    return pl.select(pl.when(pl.lit(pl.Series(np.asarray(mask, dtype=bool)))).then(pl.lit(vals))).to_series()
+    return pl.select(
+        pl.when(pl.lit(pl.Series(np.asarray(mask, dtype=bool)))).then(pl.lit(vals))
+    ).to_series()
 
 
 def pick(rng: np.random.Generator, values: list, n: int, p=None) -> np.ndarray:
     return np.array(values, dtype=object)[rng.choice(len(values), size=n, p=p)]
 
 
-def build_background(rng: np.random.Generator, c: County, n_house: int, as_of: date, plant_townships: list[str]) -> None:
+def build_background(
+    rng: np.random.Generator, c: County, n_house: int, as_of: date, plant_townships: list[str]
+) -> None:
     """Fill c.tables with n_house clean households, their members and all department records."""
     tw_all = c.townships
     # households: township and village
@@ -135,7 +281,9 @@ def build_background(rng: np.random.Generator, c: County, n_house: int, as_of: d
         m = t_idx == i
         vs = c.villages[t]
         vill[m] = np.array(vs, dtype=object)[rng.integers(len(vs), size=int(m.sum()))]
-    hid = np.char.add(c.code, np.char.zfill(np.arange(1, n_house + 1).astype(str), 8)).astype(object)
+    hid = np.char.add(c.code, np.char.zfill(np.arange(1, n_house + 1).astype(str), 8)).astype(
+        object
+    )
 
     size = rng.choice([1, 2, 3, 4, 5, 6], size=n_house, p=[0.05, 0.15, 0.2, 0.28, 0.19, 0.13])
     head_age = np.where(size == 1, rng.integers(55, 86, n_house), rng.integers(30, 76, n_house))
@@ -148,36 +296,54 @@ def build_background(rng: np.random.Generator, c: County, n_house: int, as_of: d
     ha = head_age[hh_of]
     hm = head_male[hh_of]
     child_age = np.clip(ha - rng.integers(22, 36, nm), 0, None)
-    age = np.where(pos == 0, ha, np.where(pos == 1, np.clip(ha + rng.integers(-4, 4, nm), 20, None), child_age))
+    age = np.where(
+        pos == 0, ha, np.where(pos == 1, np.clip(ha + rng.integers(-4, 4, nm), 20, None), child_age)
+    )
     last_parent = (size[hh_of] == 6) & (pos == 5)
     age = np.where(last_parent, np.minimum(ha + rng.integers(22, 30, nm), 92), age)
     male = np.where(pos == 0, hm, np.where(pos == 1, ~hm, rng.random(nm) < 0.5))
     male = np.where(last_parent, False, male)
-    relation = np.where(pos == 0, "户主", np.where(pos == 1, "配偶", np.where(male, "之子", "之女"))).astype(object)
+    relation = np.where(
+        pos == 0, "户主", np.where(pos == 1, "配偶", np.where(male, "之子", "之女"))
+    ).astype(object)
     relation = np.where(last_parent, "之母", relation)
     offset = rng.integers(1, 365, nm)
     as_of64 = np.datetime64(as_of.isoformat())
     birth = as_of64 - (np.floor(age * 365.2425).astype(int) + offset).astype("timedelta64[D]")
     # status: a few moved-out or deceased non-heads (never counted in household_size)
     r = rng.random(nm)
-    status = np.where((pos > 0) & (r < 0.01), "迁出", np.where((pos > 0) & (r > 0.99), "死亡", "正常")).astype(object)
+    status = np.where(
+        (pos > 0) & (r < 0.01), "迁出", np.where((pos > 0) & (r > 0.99), "死亡", "正常")
+    ).astype(object)
     n_minor = max(1, nm // 400)
     mname = names(rng, nm)
     mi = rng.choice(nm, size=n_minor, replace=False)
     mname[mi] = np.array(MINORITY, dtype=object)[rng.integers(len(MINORITY), size=n_minor)]
 
-    mem = pl.DataFrame({
-        "hh": hh_of, "pos": pos, "household_id": hid[hh_of], "name": mname, "male": male,
-        "relation": relation, "birth": birth.astype("datetime64[D]"), "status": status,
-        "township": town[hh_of], "village": vill[hh_of],
-    }).with_columns(pl.col("birth").cast(pl.Date))
+    mem = pl.DataFrame(
+        {
+            "hh": hh_of,
+            "pos": pos,
+            "household_id": hid[hh_of],
+            "name": mname,
+            "male": male,
+            "relation": relation,
+            "birth": birth.astype("datetime64[D]"),
+            "status": status,
+            "township": town[hh_of],
+            "village": vill[hh_of],
+        }
+    ).with_columns(pl.col("birth").cast(pl.Date))
     mem = mem.with_columns(age=age_expr(pl.col("birth"), as_of))
 
     # households: categories, monitoring, elimination
     exit_year = np.where(rng.random(n_house) < 0.4, rng.integers(2014, 2021, n_house), 0)
     mon = rng.random(n_house) < 0.12
-    cat = np.where(exit_year > 0, np.where(rng.random(n_house) < 0.7, "脱贫不稳定户", "突发严重困难户"),
-                   np.where(rng.random(n_house) < 0.7, "边缘易致贫户", "突发严重困难户"))
+    cat = np.where(
+        exit_year > 0,
+        np.where(rng.random(n_house) < 0.7, "脱贫不稳定户", "突发严重困难户"),
+        np.where(rng.random(n_house) < 0.7, "边缘易致贫户", "突发严重困难户"),
+    )
     elim = mon & (rng.random(n_house) < 0.4)
     start_back = np.where(elim, rng.integers(300, 1500, n_house), rng.integers(60, 1500, n_house))
     mstart = as_of64 - start_back.astype("timedelta64[D]")
@@ -190,15 +356,29 @@ def build_background(rng: np.random.Generator, c: County, n_house: int, as_of: d
     # eliminated households: nobody 患有大病, at least one able member (the head)
     hm_elim = elim[hh_of]
     rh = rng.random(nm)
-    health = np.where(rh < 0.02, "患有大病", np.where(rh < 0.05, "残疾", np.where(rh < 0.15, "长期慢性病", "健康"))).astype(object)
+    health = np.where(
+        rh < 0.02,
+        "患有大病",
+        np.where(rh < 0.05, "残疾", np.where(rh < 0.15, "长期慢性病", "健康")),
+    ).astype(object)
     health = np.where(hm_elim & (health == "患有大病"), "长期慢性病", health)
 
     age_a = mem["age"].to_numpy()
     rl = rng.random(nm)
-    labor = np.where(age_a < 16, "无劳动力",
-                     np.where(age_a > 64, np.where(rl < 0.6, "弱劳动力或半劳动力", np.where(rl < 0.8, "丧失劳动力", "无劳动力")),
-                              np.where(rl < 0.7, "普通劳动力", np.where(rl < 0.9, "技能劳动力", "弱劳动力或半劳动力")))).astype(object)
-    labor = np.where(hm_elim & (pos == 0), np.where(age_a > 64, "弱劳动力或半劳动力", "普通劳动力"), labor)
+    labor = np.where(
+        age_a < 16,
+        "无劳动力",
+        np.where(
+            age_a > 64,
+            np.where(rl < 0.6, "弱劳动力或半劳动力", np.where(rl < 0.8, "丧失劳动力", "无劳动力")),
+            np.where(
+                rl < 0.7, "普通劳动力", np.where(rl < 0.9, "技能劳动力", "弱劳动力或半劳动力")
+            ),
+        ),
+    ).astype(object)
+    labor = np.where(
+        hm_elim & (pos == 0), np.where(age_a > 64, "弱劳动力或半劳动力", "普通劳动力"), labor
+    )
     rs = rng.random(nm)
     school = np.select(
         [age_a < 3, age_a < 6, age_a < 12, age_a < 15, age_a < 18, (age_a < 22) & (rs < 0.5)],
@@ -206,25 +386,34 @@ def build_background(rng: np.random.Generator, c: County, n_house: int, as_of: d
         "非在校生",
     ).astype(object)
     worker = (age_a >= 16) & (age_a <= 64) & (school == "非在校生")
-    ws = np.where(worker, pick(rng, ["县内务工", "省内县外务工", "省外务工", "未务工"], nm), "未务工")
+    ws = np.where(
+        worker, pick(rng, ["县内务工", "省内县外务工", "省外务工", "未务工"], nm), "未务工"
+    )
     months = np.where(ws == "未务工", 0, rng.integers(3, 13, nm))
 
     # dibao households (mostly former-poor or monitored), tekun for some lone elderly
-    dibao_h = (rng.random(n_house) < np.where(mon | (exit_year > 0), 0.1, 0.01))
+    dibao_h = rng.random(n_house) < np.where(mon | (exit_year > 0), 0.1, 0.01)
     tekun_h = (size == 1) & (head_age >= 70) & (rng.random(n_house) < 0.3) & ~dibao_h
     dibao = np.where(dibao_h[hh_of], "是", "否")
     tekun = np.where(tekun_h[hh_of], "是", "否")
 
     mem = mem.with_columns(
-        health=pl.Series(health), labor=pl.Series(labor), school_status=pl.Series(school),
-        work_status=pl.Series(ws), work_months=pl.Series(months), dibao=pl.Series(dibao),
-        tekun=pl.Series(tekun), insured=pl.lit("是"),
+        health=pl.Series(health),
+        labor=pl.Series(labor),
+        school_status=pl.Series(school),
+        work_status=pl.Series(ws),
+        work_months=pl.Series(months),
+        dibao=pl.Series(dibao),
+        tekun=pl.Series(tekun),
+        insured=pl.lit("是"),
         gender=pl.when(pl.col("male")).then(pl.lit("男")).otherwise(pl.lit("女")),
     )
     mem = assign_ids(mem, c.code, rng)
 
     # incomes: parts, then per-capita derived from them (L09 clean); steady over the year
-    pc_target = np.where(at_risk, rng.uniform(3000, 12000, n_house), rng.uniform(9000, 30000, n_house))
+    pc_target = np.where(
+        at_risk, rng.uniform(3000, 12000, n_house), rng.uniform(9000, 30000, n_house)
+    )
     total = pc_target * hsize
     share = rng.dirichlet([6, 2, 0.3, 1.8], n_house)
     parts = np.round(total[:, None] * share, 2)
@@ -235,40 +424,74 @@ def build_background(rng: np.random.Generator, c: County, n_house: int, as_of: d
     rtypes = pick(rng, RISK_TYPES, n_house)
     second = mon & (rng.random(n_house) < 0.4)
     rtypes2 = pick(rng, RISK_TYPES, n_house)
-    rtypes = np.where(second & (rtypes2 != rtypes), np.char.add(np.char.add(rtypes.astype(str), "、"), rtypes2.astype(str)), rtypes)
-    hh = pl.DataFrame({
-        "household_id": hid, "county": c.name, "township": town, "village": vill,
-        "head_name": heads["name"], "head_id_number": heads["id_number"],
-        "exit_year": pl.Series(exit_year, dtype=pl.Int32).replace(0, None),
-        "monitoring_category": opt(cat, mon),
-        "monitoring_start_date": pl.Series(np.where(mon, mstart, np.datetime64("NaT")).astype("datetime64[D]")).cast(pl.Date),
-        "risk_eliminated": opt(np.where(elim, "是", "否"), mon),
-        "risk_eliminated_date": pl.Series(np.where(elim, edate, np.datetime64("NaT")).astype("datetime64[D]")).cast(pl.Date),
-        "risk_types": opt(rtypes, mon),
-        "household_size": hsize.astype(np.int32),
-        "per_capita_net_income": pc, "prev_per_capita_net_income": prev,
-        "wage_income": parts[:, 0], "business_income": parts[:, 1], "property_income": parts[:, 2], "transfer_income": parts[:, 3],
-        "edu_guaranteed": "是", "med_guaranteed": "是", "housing_guaranteed": "是", "water_guaranteed": "是",
-        "cadre_name": names(rng, n_house),
-        "cadre_phone": np.char.add("13", np.char.zfill(rng.integers(0, 10**9, n_house).astype(str), 9)).astype(object),
-    })
+    rtypes = np.where(
+        second & (rtypes2 != rtypes),
+        np.char.add(np.char.add(rtypes.astype(str), "、"), rtypes2.astype(str)),
+        rtypes,
+    )
+    hh = pl.DataFrame(
+        {
+            "household_id": hid,
+            "county": c.name,
+            "township": town,
+            "village": vill,
+            "head_name": heads["name"],
+            "head_id_number": heads["id_number"],
+            "exit_year": pl.Series(exit_year, dtype=pl.Int32).replace(0, None),
+            "monitoring_category": opt(cat, mon),
+            "monitoring_start_date": pl.Series(
+                np.where(mon, mstart, np.datetime64("NaT")).astype("datetime64[D]")
+            ).cast(pl.Date),
+            "risk_eliminated": opt(np.where(elim, "是", "否"), mon),
+            "risk_eliminated_date": pl.Series(
+                np.where(elim, edate, np.datetime64("NaT")).astype("datetime64[D]")
+            ).cast(pl.Date),
+            "risk_types": opt(rtypes, mon),
+            "household_size": hsize.astype(np.int32),
+            "per_capita_net_income": pc,
+            "prev_per_capita_net_income": prev,
+            "wage_income": parts[:, 0],
+            "business_income": parts[:, 1],
+            "property_income": parts[:, 2],
+            "transfer_income": parts[:, 3],
+            "edu_guaranteed": "是",
+            "med_guaranteed": "是",
+            "housing_guaranteed": "是",
+            "water_guaranteed": "是",
+            "cadre_name": names(rng, n_house),
+            "cadre_phone": np.char.add(
+                "13", np.char.zfill(rng.integers(0, 10**9, n_house).astype(str), 9)
+            ).astype(object),
+        }
+    )
 
     # measures: monitored households 1-3 (begun 5-40 days after monitoring start), some former-poor old ones
-    k = np.where(mon, rng.integers(1, 4, n_house), np.where((exit_year > 0) & (rng.random(n_house) < 0.3), 1, 0))
+    k = np.where(
+        mon,
+        rng.integers(1, 4, n_house),
+        np.where((exit_year > 0) & (rng.random(n_house) < 0.3), 1, 0),
+    )
     mh = np.repeat(np.arange(n_house), k)
     mj = np.arange(len(mh)) - np.repeat(np.cumsum(k) - k, k)
     base_t = rng.integers(0, len(MEASURE_TYPES), n_house)
     mtype = np.array(MEASURE_TYPES, dtype=object)[(base_t[mh] + mj) % len(MEASURE_TYPES)]
-    ms = np.where(mon[mh], mstart[mh] + rng.integers(5, 41, len(mh)).astype("timedelta64[D]"),
-                  np.datetime64("2017-03-01") + rng.integers(0, 1200, len(mh)).astype("timedelta64[D]"))
+    ms = np.where(
+        mon[mh],
+        mstart[mh] + rng.integers(5, 41, len(mh)).astype("timedelta64[D]"),
+        np.datetime64("2017-03-01") + rng.integers(0, 1200, len(mh)).astype("timedelta64[D]"),
+    )
     me = ms + rng.integers(30, 366, len(mh)).astype("timedelta64[D]")
     me = np.where(me < as_of64, me, np.datetime64("NaT"))
-    meas = pl.DataFrame({
-        "household_id": hid[mh], "measure_type": mtype,
-        "description": np.char.add(mtype.astype(str), "：落实到户").astype(object),
-        "start_date": ms.astype("datetime64[D]"), "end_date": me.astype("datetime64[D]"),
-        "amount": np.round(rng.uniform(500, 20000, len(mh)), 0),
-    }).with_columns(pl.col("start_date").cast(pl.Date), pl.col("end_date").cast(pl.Date))
+    meas = pl.DataFrame(
+        {
+            "household_id": hid[mh],
+            "measure_type": mtype,
+            "description": np.char.add(mtype.astype(str), "：落实到户").astype(object),
+            "start_date": ms.astype("datetime64[D]"),
+            "end_date": me.astype("datetime64[D]"),
+            "amount": np.round(rng.uniform(500, 20000, len(mh)), 0),
+        }
+    ).with_columns(pl.col("start_date").cast(pl.Date), pl.col("end_date").cast(pl.Date))
 
     # out-of-roster rural people: about a quarter as many as members, in the same villages
     no = max(20, nm // 4)
@@ -276,15 +499,29 @@ def build_background(rng: np.random.Generator, c: County, n_house: int, as_of: d
     ov = np.empty(no, dtype=object)
     for t in tw_all:
         m = ot == t
-        ov[m] = np.array(c.villages[t], dtype=object)[rng.integers(len(c.villages[t]), size=int(m.sum()))]
+        ov[m] = np.array(c.villages[t], dtype=object)[
+            rng.integers(len(c.villages[t]), size=int(m.sum()))
+        ]
     oage = rng.integers(18, 85, no)
     omale = rng.random(no) < 0.5
-    obirth = as_of64 - (np.floor(oage * 365.2425).astype(int) + rng.integers(1, 365, no)).astype("timedelta64[D]")
-    oth = pl.DataFrame({
-        "hh": -1, "pos": np.arange(no) + 10, "household_id": None, "name": names(rng, no), "male": omale,
-        "birth": obirth.astype("datetime64[D]"), "township": ot, "village": ov,
-    }).with_columns(pl.col("birth").cast(pl.Date), pl.col("household_id").cast(pl.String))
-    oth = assign_ids(oth.with_columns(age=age_expr(pl.col("birth"), as_of)), c.code, rng, offset=300)
+    obirth = as_of64 - (np.floor(oage * 365.2425).astype(int) + rng.integers(1, 365, no)).astype(
+        "timedelta64[D]"
+    )
+    oth = pl.DataFrame(
+        {
+            "hh": -1,
+            "pos": np.arange(no) + 10,
+            "household_id": None,
+            "name": names(rng, no),
+            "male": omale,
+            "birth": obirth.astype("datetime64[D]"),
+            "township": ot,
+            "village": ov,
+        }
+    ).with_columns(pl.col("birth").cast(pl.Date), pl.col("household_id").cast(pl.String))
+    oth = assign_ids(
+        oth.with_columns(age=age_expr(pl.col("birth"), as_of)), c.code, rng, offset=300
+    )
 
     c.tables["households"] = hh
     c.tables["_members"] = mem
@@ -294,14 +531,36 @@ def build_background(rng: np.random.Generator, c: County, n_house: int, as_of: d
 
 
 def assign_ids(df: pl.DataFrame, code: str, rng, offset: int = 0) -> pl.DataFrame:
-    """Valid, unique IDs: the sequence is the person's rank among same-birthday, same-sex people."""
-    rank = pl.int_range(pl.len()).over(["birth", "male"])
-    seq = (rank + offset // 2) * 2 + pl.col("male").cast(pl.Int32)
-    id17 = pl.concat_str([pl.lit(code), pl.col("birth").dt.strftime("%Y%m%d"), seq.cast(pl.String).str.zfill(3)])
-    return df.with_columns(id_number=with_check(id17))
+    """Valid, unique IDs: the sequence is the person's rank among same-birthday, same-sex people.
+
+    The check character is computed arithmetically from the digits (numpy), not per string.
+    """
+    seq = df.select(
+        (
+            (pl.int_range(pl.len()).over(["birth", "male"]) + offset // 2) * 2
+            + pl.col("male").cast(pl.Int64)
+        ).alias("s")
+    )["s"].to_numpy()
+    ymd = df.select(pl.col("birth").dt.strftime("%Y%m%d").cast(pl.Int64))["birth"].to_numpy()
+    total = sum(int(ch) * w for ch, w in zip(code, WEIGHTS[:6], strict=True))
+    for k, w in enumerate(WEIGHTS[6:14]):
+        total = total + (ymd // 10 ** (7 - k) % 10) * w
+    for k, w in enumerate(WEIGHTS[14:17]):
+        total = total + (seq // 10 ** (2 - k) % 10) * w
+    check = np.array(list(CHECK))[total % 11]
+    id17 = pl.concat_str(
+        [
+            pl.lit(code),
+            pl.col("birth").dt.strftime("%Y%m%d"),
+            pl.Series(seq).cast(pl.String).str.zfill(3),
+        ]
+    )
+    return df.with_columns(id_number=pl.concat_str([id17, pl.lit(pl.Series(check))]))
 
 
-def departments(rng, c: County, mem: pl.DataFrame, hh: pl.DataFrame, oth: pl.DataFrame, as_of: date, at_risk) -> None:
+def departments(
+    rng, c: County, mem: pl.DataFrame, hh: pl.DataFrame, oth: pl.DataFrame, as_of: date, at_risk
+) -> None:
     a = np.datetime64(as_of.isoformat())
     act = mem.filter(pl.col("status") == "正常")
     cols = ["name", "id_number", "township", "village", "age"]
@@ -313,12 +572,21 @@ def departments(rng, c: County, mem: pl.DataFrame, hh: pl.DataFrame, oth: pl.Dat
 
     # health enrolment: everybody enrolled for the as-of year; last year mostly too
     y = as_of.year
-    enr = pl.concat([
-        people.select("name", "id_number", "township").with_columns(year=pl.lit(y, pl.Int32), enrolment_status=pl.lit("已参保")),
-        people.sample(fraction=0.8, seed=int(rng.integers(1 << 30))).select("name", "id_number", "township").with_columns(
-            year=pl.lit(y - 1, pl.Int32),
-            enrolment_status=pl.Series(pick(rng, ["已参保", "已参保", "已参保", "中断"], int(n * 0.8)))),
-    ])
+    enr = pl.concat(
+        [
+            people.select("name", "id_number", "township").with_columns(
+                year=pl.lit(y, pl.Int32), enrolment_status=pl.lit("已参保")
+            ),
+            people.sample(fraction=0.8, seed=int(rng.integers(1 << 30)))
+            .select("name", "id_number", "township")
+            .with_columns(
+                year=pl.lit(y - 1, pl.Int32),
+                enrolment_status=pl.Series(
+                    pick(rng, ["已参保", "已参保", "已参保", "中断"], int(n * 0.8))
+                ),
+            ),
+        ]
+    )
 
     # settlements: ordinary diagnoses, small self-paid (W01-safe: ≤ 1,200 per person in the window)
     who = np.flatnonzero(rng.random(n) < 0.55)
@@ -336,76 +604,172 @@ def departments(rng, c: County, mem: pl.DataFrame, hh: pl.DataFrame, oth: pl.Dat
     sp = people[idx]
     sett = sp.select("name", "id_number", "township", "village").with_columns(
         visit_type=pl.Series(np.where(stay > 0, "住院", pick(rng, ["普通门诊", "门诊慢特病"], ns))),
-        admit_date=pl.Series((disc - stay.astype("timedelta64[D]")).astype("datetime64[D]")).cast(pl.Date),
+        admit_date=pl.Series((disc - stay.astype("timedelta64[D]")).astype("datetime64[D]")).cast(
+            pl.Date
+        ),
         discharge_date=pl.Series(disc).cast(pl.Date),
-        icd10=pl.Series([ORDINARY_ICD[i][0] for i in icd]) if ns < 200000 else pl.Series(np.array([x[0] for x in ORDINARY_ICD])[icd]),
+        icd10=pl.Series([ORDINARY_ICD[i][0] for i in icd])
+        if ns < 200000
+        else pl.Series(np.array([x[0] for x in ORDINARY_ICD])[icd]),
         diagnosis=pl.Series(np.array([x[1] for x in ORDINARY_ICD], dtype=object)[icd]),
-        total_cost=tot, basic_paid=basic, critical_paid=crit, assistance_paid=assist, self_paid=selfp,
+        total_cost=tot,
+        basic_paid=basic,
+        critical_paid=crit,
+        assistance_paid=assist,
+        self_paid=selfp,
     )
 
     # student registry: every roster pupil 在读 at the roster's stage; graduates among young adults
-    stage_map = {"学前教育": "学前", "小学": "小学", "初中": "初中", "高中": "高中", "中职": "中职", "本科及以上": "本科"}
+    stage_map = {
+        "学前教育": "学前",
+        "小学": "小学",
+        "初中": "初中",
+        "高中": "高中",
+        "中职": "中职",
+        "本科及以上": "本科",
+    }
     pupils = act.filter(pl.col("school_status") != "非在校生")
-    grads = pl.concat([
-        act.filter((pl.col("school_status") == "非在校生") & pl.col("age").is_between(18, 25)).select(cols),
-        oth.filter(pl.col("age") <= 22).select(cols),
-    ])
-    stu = pl.concat([
-        pupils.select(cols + ["school_status"]).with_columns(
-            stage=pl.col("school_status").replace_strict(stage_map), enrolment_status=pl.lit("在读")),
-        grads.with_columns(school_status=pl.lit("高中"), stage=pl.lit("高中"), enrolment_status=pl.lit("毕业")),
-    ])
+    grads = pl.concat(
+        [
+            act.filter(
+                (pl.col("school_status") == "非在校生") & pl.col("age").is_between(18, 25)
+            ).select(cols),
+            oth.filter(pl.col("age") <= 22).select(cols),
+        ]
+    )
+    stu = pl.concat(
+        [
+            pupils.select(cols + ["school_status"]).with_columns(
+                stage=pl.col("school_status").replace_strict(stage_map),
+                enrolment_status=pl.lit("在读"),
+            ),
+            grads.with_columns(
+                school_status=pl.lit("高中"), stage=pl.lit("高中"), enrolment_status=pl.lit("毕业")
+            ),
+        ]
+    )
     stu = stu.with_columns(
         grade=grade_expr(),
-        school=pl.concat_str([pl.col("township").str.slice(0, 2), pl.col("stage").replace({"学前": "中心幼儿园", "小学": "中心小学", "初中": "初级中学", "高中": "高级中学", "中职": "职业中学", "本科": "大学"})]),
-        aid=pl.when(pl.col("enrolment_status") == "在读").then(pl.lit(None, pl.String)).otherwise(pl.lit(None, pl.String)),
+        school=pl.concat_str(
+            [
+                pl.col("township").str.slice(0, 2),
+                pl.col("stage").replace(
+                    {
+                        "学前": "中心幼儿园",
+                        "小学": "中心小学",
+                        "初中": "初级中学",
+                        "高中": "高级中学",
+                        "中职": "职业中学",
+                        "本科": "大学",
+                    }
+                ),
+            ]
+        ),
+        aid=pl.when(pl.col("enrolment_status") == "在读")
+        .then(pl.lit(None, pl.String))
+        .otherwise(pl.lit(None, pl.String)),
         aid_amount=pl.lit(None, pl.Float64),
     ).drop("school_status", "age")
     aided = rng.random(stu.height) < 0.2
     stu = stu.with_columns(
-        aid=pl.when(pl.Series(aided) & (pl.col("enrolment_status") == "在读")).then(pl.lit("国家助学金")).otherwise(None),
-    ).with_columns(aid_amount=pl.when(pl.col("aid").is_not_null()).then(pl.lit(1000.0)).otherwise(None))
+        aid=pl.when(pl.Series(aided) & (pl.col("enrolment_status") == "在读"))
+        .then(pl.lit("国家助学金"))
+        .otherwise(None),
+    ).with_columns(
+        aid_amount=pl.when(pl.col("aid").is_not_null()).then(pl.lit(1000.0)).otherwise(None)
+    )
 
     # civil affairs: active 低保/特困 for flagged members, begun before the window; old ended records
     # and old 临时救助 (outside 180 days); out-of-roster people's 城市低保 and old 农村低保
     dib = act.filter(pl.col("dibao") == "是")
     tek = act.filter(pl.col("tekun") == "是")
     nd, nt = dib.height, tek.height
-    ended = act.filter(pl.col("dibao") == "否").sample(fraction=0.02, seed=int(rng.integers(1 << 30)))
+    ended = act.filter(pl.col("dibao") == "否").sample(
+        fraction=0.02, seed=int(rng.integers(1 << 30))
+    )
     temp = people.sample(fraction=0.02, seed=int(rng.integers(1 << 30)))
     odib = oth.sample(fraction=0.05, seed=int(rng.integers(1 << 30)))
     ne, ntm, nod = ended.height, temp.height, odib.height
     base = ["name", "id_number", "township", "village"]
     null_d = pl.lit(None, pl.Date)
     e_start = days(800, 2000, ne)
-    ass = pl.concat([
-        dib.select(base).with_columns(assistance_type=pl.lit("农村低保"), start_date=pl.Series(days(400, 2500, nd)).cast(pl.Date),
-                                      end_date=null_d, status=pl.lit("在保"), amount=pl.Series(np.round(rng.uniform(300, 600, nd), 0))),
-        tek.select(base).with_columns(assistance_type=pl.lit("特困供养"), start_date=pl.Series(days(400, 2500, nt)).cast(pl.Date),
-                                      end_date=null_d, status=pl.lit("在保"), amount=pl.Series(np.round(rng.uniform(700, 1000, nt), 0))),
-        ended.select(base).with_columns(assistance_type=pl.lit("农村低保"), start_date=pl.Series(e_start).cast(pl.Date),
-                                        end_date=pl.Series((e_start + rng.integers(100, 700, ne).astype("timedelta64[D]")).astype("datetime64[D]")).cast(pl.Date),
-                                        status=pl.lit("停保"), amount=pl.Series(np.round(rng.uniform(300, 600, ne), 0))),
-        temp.select(base).with_columns(assistance_type=pl.lit("临时救助"), start_date=pl.Series(days(200, 900, ntm)).cast(pl.Date),
-                                       end_date=null_d, status=pl.lit("已发放"), amount=pl.Series(np.round(rng.uniform(500, 3000, ntm), 0))),
-        odib.select(base).with_columns(assistance_type=pl.Series(pick(rng, ["农村低保", "城市低保"], nod)), start_date=pl.Series(days(400, 2500, nod)).cast(pl.Date),
-                                       end_date=null_d, status=pl.lit("在保"), amount=pl.Series(np.round(rng.uniform(300, 700, nod), 0))),
-    ])
+    ass = pl.concat(
+        [
+            dib.select(base).with_columns(
+                assistance_type=pl.lit("农村低保"),
+                start_date=pl.Series(days(400, 2500, nd)).cast(pl.Date),
+                end_date=null_d,
+                status=pl.lit("在保"),
+                amount=pl.Series(np.round(rng.uniform(300, 600, nd), 0)),
+            ),
+            tek.select(base).with_columns(
+                assistance_type=pl.lit("特困供养"),
+                start_date=pl.Series(days(400, 2500, nt)).cast(pl.Date),
+                end_date=null_d,
+                status=pl.lit("在保"),
+                amount=pl.Series(np.round(rng.uniform(700, 1000, nt), 0)),
+            ),
+            ended.select(base).with_columns(
+                assistance_type=pl.lit("农村低保"),
+                start_date=pl.Series(e_start).cast(pl.Date),
+                end_date=pl.Series(
+                    (e_start + rng.integers(100, 700, ne).astype("timedelta64[D]")).astype(
+                        "datetime64[D]"
+                    )
+                ).cast(pl.Date),
+                status=pl.lit("停保"),
+                amount=pl.Series(np.round(rng.uniform(300, 600, ne), 0)),
+            ),
+            temp.select(base).with_columns(
+                assistance_type=pl.lit("临时救助"),
+                start_date=pl.Series(days(200, 900, ntm)).cast(pl.Date),
+                end_date=null_d,
+                status=pl.lit("已发放"),
+                amount=pl.Series(np.round(rng.uniform(500, 3000, ntm), 0)),
+            ),
+            odib.select(base).with_columns(
+                assistance_type=pl.Series(pick(rng, ["农村低保", "城市低保"], nod)),
+                start_date=pl.Series(days(400, 2500, nod)).cast(pl.Date),
+                end_date=null_d,
+                status=pl.lit("在保"),
+                amount=pl.Series(np.round(rng.uniform(300, 700, nod), 0)),
+            ),
+        ]
+    )
     # a fresh record keeps the extract current (S09): a 城市低保 begun last week, which no rule reads
-    fresh = oth.head(1).select(base).with_columns(assistance_type=pl.lit("城市低保"), start_date=pl.lit(as_of - timedelta(days=7)),
-                                                   end_date=null_d, status=pl.lit("在保"), amount=pl.lit(500.0))
+    fresh = (
+        oth.head(1)
+        .select(base)
+        .with_columns(
+            assistance_type=pl.lit("城市低保"),
+            start_date=pl.lit(as_of - timedelta(days=7)),
+            end_date=null_d,
+            status=pl.lit("在保"),
+            amount=pl.lit(500.0),
+        )
+    )
     ass = pl.concat([ass, fresh])
 
     # deaths: the roster's deceased members and some out-of-roster people who appear nowhere else
     dead = mem.filter(pl.col("status") == "死亡")
     ghosts = max(5, oth.height // 50)
-    gh = pl.DataFrame({"pos": np.arange(ghosts) + 900000, "male": rng.random(ghosts) < 0.5,
-                       "birth": (a - rng.integers(60 * 365, 90 * 365, ghosts).astype("timedelta64[D]")).astype("datetime64[D]"),
-                       "name": names(rng, ghosts),
-                       "township": np.array(c.townships, dtype=object)[rng.integers(len(c.townships), size=ghosts)]}
-                      ).with_columns(pl.col("birth").cast(pl.Date))
+    gh = pl.DataFrame(
+        {
+            "pos": np.arange(ghosts) + 900000,
+            "male": rng.random(ghosts) < 0.5,
+            "birth": (a - rng.integers(60 * 365, 90 * 365, ghosts).astype("timedelta64[D]")).astype(
+                "datetime64[D]"
+            ),
+            "name": names(rng, ghosts),
+            "township": np.array(c.townships, dtype=object)[
+                rng.integers(len(c.townships), size=ghosts)
+            ],
+        }
+    ).with_columns(pl.col("birth").cast(pl.Date))
     gh = assign_ids(gh, c.code, rng, offset=600)
-    dts = pl.concat([dead.select("name", "id_number", "township"), gh.select("name", "id_number", "township")])
+    dts = pl.concat(
+        [dead.select("name", "id_number", "township"), gh.select("name", "id_number", "township")]
+    )
     dts = dts.with_columns(death_date=pl.Series(days(3, 900, dts.height)).cast(pl.Date))
 
     # housing: about a third of heads assessed; C/D houses all renovated
@@ -419,15 +783,24 @@ def departments(rng, c: County, mem: pl.DataFrame, hh: pl.DataFrame, oth: pl.Dat
     cd = (ad + rng.integers(30, 300, nh).astype("timedelta64[D]")).astype("datetime64[D]")
     bad = np.isin(g, ["C级", "D级"])
     cd = np.where(bad & (cd < a), cd, np.datetime64("NaT"))
-    reno = np.where(bad, np.where(np.isnat(cd), "不需改造", "已改造"), pick(rng, ["不需改造", "未改造"], nh))
+    reno = np.where(
+        bad, np.where(np.isnat(cd), "不需改造", "已改造"), pick(rng, ["不需改造", "未改造"], nh)
+    )
     hous = hous.rename({"name": "owner_name", "id_number": "owner_id_number"}).with_columns(
-        grade=pl.Series(g), assessed_date=pl.Series(ad).cast(pl.Date), renovation=pl.Series(reno),
+        grade=pl.Series(g),
+        assessed_date=pl.Series(ad).cast(pl.Date),
+        renovation=pl.Series(reno),
         completed_date=pl.Series(cd.astype("datetime64[D]")).cast(pl.Date),
         only_house=pl.Series(pick(rng, ["是", "是", "是", "否"], nh)),
     )
 
     # disability: every member whose health is 残疾 holds a valid certificate, mostly old; recent ones mild
-    dis = pl.concat([act.filter(pl.col("health") == "残疾").select(base), oth.sample(fraction=0.03, seed=int(rng.integers(1 << 30))).select(base)])
+    dis = pl.concat(
+        [
+            act.filter(pl.col("health") == "残疾").select(base),
+            oth.sample(fraction=0.03, seed=int(rng.integers(1 << 30))).select(base),
+        ]
+    )
     nd = dis.height
     cat = rng.integers(0, 7, nd)
     gr = rng.integers(0, 4, nd)
@@ -436,29 +809,43 @@ def departments(rng, c: County, mem: pl.DataFrame, hh: pl.DataFrame, oth: pl.Dat
     gr = np.where(recent, rng.integers(2, 4, nd), gr)
     issued = np.where(recent, days(0, 300, nd), days(400, 4000, nd))
     dis = dis.with_columns(
-        category=pl.Series(np.array(DIS_CATEGORIES, dtype=object)[cat]), grade=pl.Series(np.array(DIS_GRADES, dtype=object)[gr]),
-        issued_date=pl.Series(issued.astype("datetime64[D]")).cast(pl.Date), cert_status=pl.lit("有效"),
-        cert_number=pl.concat_str([pl.col("id_number"), pl.lit(pl.Series((cat + 1).astype(str))), pl.lit(pl.Series((gr + 1).astype(str)))]),
+        category=pl.Series(np.array(DIS_CATEGORIES, dtype=object)[cat]),
+        grade=pl.Series(np.array(DIS_GRADES, dtype=object)[gr]),
+        issued_date=pl.Series(issued.astype("datetime64[D]")).cast(pl.Date),
+        cert_status=pl.lit("有效"),
+        cert_number=pl.concat_str(
+            [
+                pl.col("id_number"),
+                pl.lit(pl.Series((cat + 1).astype(str))),
+                pl.lit(pl.Series((gr + 1).astype(str))),
+            ]
+        ),
     )
     cty = pl.lit(c.name)
-    c.tables.update({
-        "health_enrolment": enr.with_columns(county=cty),
-        "health_settlements": sett.with_columns(county=cty),
-        "education_students": stu.with_columns(county=cty),
-        "civil_affairs_assistance": ass.with_columns(county=cty),
-        "civil_affairs_deaths": dts.with_columns(county=cty),
-        "housing_assessments": hous.with_columns(county=cty),
-        "disability_certificates": dis.with_columns(county=cty),
-    })
+    c.tables.update(
+        {
+            "health_enrolment": enr.with_columns(county=cty),
+            "health_settlements": sett.with_columns(county=cty),
+            "education_students": stu.with_columns(county=cty),
+            "civil_affairs_assistance": ass.with_columns(county=cty),
+            "civil_affairs_deaths": dts.with_columns(county=cty),
+            "housing_assessments": hous.with_columns(county=cty),
+            "disability_certificates": dis.with_columns(county=cty),
+        }
+    )
 
 
 def grade_expr() -> pl.Expr:
     """A plausible 年级 for the registry: from the age and stage."""
     age = pl.col("age")
     return (
-        pl.when(pl.col("stage") == "学前").then(pl.lit("大班"))
-        .when(pl.col("stage") == "小学").then(pl.concat_str([(age - 5).clip(1, 6).cast(pl.String), pl.lit("年级")]))
-        .when(pl.col("stage") == "初中").then(pl.concat_str([(age - 5).clip(7, 9).cast(pl.String), pl.lit("年级")]))
-        .when(pl.col("stage").is_in(["高中", "中职"])).then(pl.concat_str([pl.lit("高"), (age - 14).clip(1, 3).cast(pl.String)]))
+        pl.when(pl.col("stage") == "学前")
+        .then(pl.lit("大班"))
+        .when(pl.col("stage") == "小学")
+        .then(pl.concat_str([(age - 5).clip(1, 6).cast(pl.String), pl.lit("年级")]))
+        .when(pl.col("stage") == "初中")
+        .then(pl.concat_str([(age - 5).clip(7, 9).cast(pl.String), pl.lit("年级")]))
+        .when(pl.col("stage").is_in(["高中", "中职"]))
+        .then(pl.concat_str([pl.lit("高"), (age - 14).clip(1, 3).cast(pl.String)]))
         .otherwise(pl.concat_str([pl.lit("大"), (age - 17).clip(1, 4).cast(pl.String)]))
     )
