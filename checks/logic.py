@@ -19,6 +19,8 @@ from pipelines.context import RunContext
 
 log = logging.getLogger(__name__)
 
+MATERIALISED = ["deaths_asof", "active_members"]
+
 TABLE_LABELS = {
     "civil_affairs_assistance": "民政救助对象",
     "civil_affairs_deaths": "民政死亡（火化）登记",
@@ -50,8 +52,24 @@ def run_logic(ctx: RunContext) -> dict[str, int]:
     Idempotent for a run: the run's earlier logic_errors rows are replaced.
     """
     cur = ctx.cursor()
+    try:
+        return _run(ctx, cur)
+    finally:
+        cur.close()
+
+
+def _materialise(cur) -> None:
+    """Compute the models most rules read once: a temp table shadows the view of the same name
+    for this cursor only, so the rule files still read `active_members` as an analyst would."""
+    for name in MATERIALISED:
+        cur.execute(f"DROP TABLE IF EXISTS temp.main.{name}")
+        cur.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM main.{name}")
+
+
+def _run(ctx: RunContext, cur) -> dict[str, int]:
     set_parameters(cur, ctx.config, ctx.as_of, ctx.run_id)
     create_models(cur)
+    _materialise(cur)
     cur.execute("DELETE FROM logic_errors WHERE run_id = ?", [ctx.run_id])
     counts: dict[str, int] = {}
     seconds: dict[str, float] = {}
