@@ -43,3 +43,18 @@ bench bench-ingest: install
 
 clean:
 	rm -rf out $(VENV) $(TOOLS) .pytest_cache
+
+# The nightly schedule (README "Run it every night"): `make server` in one terminal, `make serve` in another.
+PREFECT_PORT ?= 4200
+PREFECT_HOME ?= $(CURDIR)/out/prefect
+INBOX ?= data/sample/inbox
+CONFIG ?= data/sample/fangpin.toml
+OUT ?= out/nightly
+
+.PHONY: server serve
+
+server: install
+	PREFECT_HOME=$(PREFECT_HOME) PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT)
+
+serve: install
+	PREFECT_HOME=$(PREFECT_HOME) PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api $(BIN)/fangpin serve --inbox $(INBOX) --config $(CONFIG) --out $(OUT)

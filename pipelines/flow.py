@@ -9,6 +9,7 @@ transient file error is retried by Prefect and the Prefect UI shows where time w
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import json
@@ -105,8 +106,12 @@ def fingerprint_folder(inbox: Path, folder: str) -> list[dict]:
     return files
 
 
+@functools.cache
 def reader_digest() -> str:
-    """SHA-256 prefix of the reading code and specs (sources/): an upgrade re-reads every folder."""
+    """SHA-256 prefix of the reading code and specs (sources/): an upgrade re-reads every folder.
+
+    Computed once per process, as the code this process loaded was when it started.
+    """
     h = hashlib.sha256()
     root = SPECS_DIR.parent
     for p in sorted([*root.glob("*.py"), *SPECS_DIR.glob("*.toml")]):

@@ -1,0 +1,107 @@
+"""Scheduling end to end, no mocks: a real `prefect server start` on loopback (SQLite in tmp),
+`fangpin serve` registering the cron deployment, a run triggered through the REST API,
+completed, and recorded in the warehouse. The test starts and stops both processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import httpx
+from flow_inbox import make_inbox
+
+BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _poll(fn, timeout: float, what: str, procs=()):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for p, log in procs:
+            if p.poll() is not None:
+                raise AssertionError(f"{what}: process exited {p.returncode}\n{Path(log).read_text()[-3000:]}")
+        try:
+            value = fn()
+        except httpx.HTTPError:
+            value = None
+        if value:
+            return value
+        time.sleep(0.5)
+    logs = "\n".join(Path(log).read_text()[-3000:] for _, log in procs)
+    raise AssertionError(f"timed out waiting for {what}\n{logs}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def test_serve_registers_the_cron_deployment_and_runs_it_through_a_real_server(tmp_path):
+    inbox = make_inbox(tmp_path, households=20, settlements=50)
+    out = tmp_path / "out"
+    port = _free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect-home"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
+               PREFECT_UI_ENABLED="false")
+    server_log, serve_log = tmp_path / "server.log", tmp_path / "serve.log"
+    procs = []
+    try:
+        server = subprocess.Popen(
+            [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            env=env, cwd=tmp_path, stdout=server_log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+        procs.append((server, server_log))
+        _poll(lambda: httpx.get(f"{api}/health", timeout=2).status_code == 200, 90, "prefect server", procs)
+
+        serve = subprocess.Popen(
+            [str(BIN / "fangpin"), "serve", "--inbox", str(inbox), "--out", str(out),
+             "--config", str(tmp_path / "fangpin.toml"), "--cron", "0 2 * * *", "--timezone", "Asia/Shanghai"],
+            env={**env, "PREFECT_API_URL": api}, cwd=tmp_path, stdout=serve_log.open("w"),
+            stderr=subprocess.STDOUT, start_new_session=True)
+        procs.append((serve, serve_log))
+
+        def deployment():
+            r = httpx.get(f"{api}/deployments/name/fangpin-nightly/nightly", timeout=5)
+            return r.json() if r.status_code == 200 else None
+
+        dep = _poll(deployment, 90, "deployment registered", procs)
+        (sched,) = dep["schedules"]
+        assert sched["schedule"]["cron"] == "0 2 * * *"
+        assert sched["schedule"]["timezone"] == "Asia/Shanghai"
+        assert sched["active"] and not dep["paused"]
+        assert dep["parameters"]["inbox"] == str(inbox.resolve())
+        assert dep["parameters"]["out"] == str(out.resolve())
+
+        r = httpx.post(f"{api}/deployments/{dep['id']}/create_flow_run",
+                       json={"parameters": {"as_of": "2026-11-24"}}, timeout=10)
+        assert r.status_code == 201, r.text
+        run_id = r.json()["id"]
+
+        def finished():
+            state = httpx.get(f"{api}/flow_runs/{run_id}", timeout=5).json()["state_type"]
+            return state if state in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
+
+        assert _poll(finished, 240, "flow run to finish", procs) == "COMPLETED", serve_log.read_text()[-3000:]
+        con = duckdb.connect(str(out / "warehouse.duckdb"), read_only=True)
+        assert con.execute("SELECT status, as_of_date::VARCHAR FROM runs").fetchall() == [("completed", "2026-11-24")]
+        assert con.execute("SELECT count(*) FROM households").fetchone()[0] == 20
+        con.close()
+    finally:
+        for proc, _ in reversed(procs):
+            _stop(proc)
