@@ -191,63 +191,86 @@ def _typed(col, kind: str, spec_level: str, as_of, raw: pl.Expr) -> dict[str, pl
     return {n: nz.clean(raw)}
 
 
+# Types whose parsing is done once per distinct cell text and joined back: a column of
+# dates or township names holds few distinct values, so this is much cheaper per row.
+_BY_VALUE = {"date", "money", "int", "enum", "school_status", "yesno", "list", "township", "icd10", "county"}
+
+
+def _via_unique(df: pl.DataFrame, src: str, outs: dict[str, pl.Expr], flags: dict[str, pl.Expr]) -> pl.DataFrame:
+    u = df.select(pl.col(src).unique()).with_columns(**outs)
+    if flags:
+        u = u.with_columns(**flags)
+    return df.join(u, on=src, how="left", nulls_equal=True, maintain_order="left")
+
+
+def _empty(raw: pl.Expr) -> pl.Expr:
+    return raw.is_null() | (raw.str.strip_chars(nz.WS_CHARS).str.len_bytes() == 0)
+
+
 def normalise_sheet(frame: pl.DataFrame, m: Match, as_of, county: str) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
     """(loaded rows with canonical columns, rejected rows, unparsed counts per column).
 
     frame: the body rows (after the header) with `__row` = physical row number; blank,
-    footer and repeated header rows already removed.
+    footer and repeated header rows already removed. Works in phases (IDs stripped,
+    IDs normalised, per-value parsing joined back, checks) so that no expression
+    repeats a large sub-expression.
     """
     spec = m.spec
-    raw_of = {c: pl.col(f"c{j}") for c, j in m.colmap.items()}
     null = pl.lit(None, dtype=pl.String)
+    raw_of = {c: f"c{j}" for c, j in m.colmap.items()}
+    id_cols = [c.name for c in spec.columns if c.type in ("id", "roster_id")]
+    df = nz.with_ids(frame, {c: pl.col(raw_of[c]) if c in raw_of else null for c in id_cols})
+
     exprs: dict[str, pl.Expr] = {}
-    unparsed_exprs = {}
+    failed: dict[str, str] = {}
+    by_src: dict[str, dict[str, pl.Expr]] = defaultdict(dict)
+    for col in spec.columns:
+        src = raw_of.get(col.name)
+        raw = pl.col(src) if src else null
+        outs = _typed(col, col.type, spec.level, as_of, raw)
+        if src and col.type in _BY_VALUE:
+            for k, e in outs.items():
+                by_src[src][f"__v_{k}"] = e
+                exprs[k] = pl.col(f"__v_{k}")
+            if col.type in ("date", "money", "int"):
+                by_src[src][f"__f_{col.name}"] = nz.parse_failed(raw, pl.col(f"__v_{col.name}"), col.type)
+                failed[col.name] = f"__f_{col.name}"
+        else:
+            exprs.update(outs)
+    for src, outs in by_src.items():
+        plain = {k: e for k, e in outs.items() if not k.startswith("__f_")}
+        flags = {k: e for k, e in outs.items() if k.startswith("__f_")}
+        df = _via_unique(df, src, plain, flags)
+
     reasons = []
     for col in spec.columns:
-        raw = raw_of.get(col.name, null)
-        outs = _typed(col, col.type, spec.level, as_of, raw)
-        exprs.update(outs)
-        if col.type in ("date", "money", "int") and col.name in raw_of:
-            unparsed_exprs[col.name] = nz.parse_failed(raw, outs[col.name], col.type).sum()
-        label = m.headers[m.colmap[col.name]] if col.name in raw_of else col.headers[0]
-        label = re.sub(r"\s+", "", label)
+        src = raw_of.get(col.name)
+        raw = pl.col(src) if src else null
+        label = re.sub(r"\s+", "", m.headers[m.colmap[col.name]]) if src else col.headers[0]
         if spec.level == "department":
             if col.type == "id":
-                reasons.append(nz.id_problem(pl.col(f"__id_{col.name}"), raw, as_of, label))
+                reasons.append(nz.id_problem(pl.col(f"__id_{col.name}"), pl.col(f"__chk_{col.name}"), raw, as_of, label))
             elif col.required:
-                reasons.append(pl.when(nz.clean(raw).is_null()).then(pl.lit(f"必填项为空：{label}")))
+                reasons.append(pl.when(_empty(raw)).then(pl.lit(f"必填项为空：{label}")))
         elif col.name == "household_id":
-            reasons.append(pl.when(nz.clean(raw).is_null()).then(pl.lit(f"必填项为空：{label}（无法归户）")))
-    if "county" in exprs:
-        exprs["county"] = exprs["county"].fill_null(pl.lit(county))
-    else:
-        exprs["county"] = pl.lit(county)
+            reasons.append(pl.when(_empty(raw)).then(pl.lit(f"必填项为空：{label}（无法归户）")))
+    exprs["county"] = exprs["county"].fill_null(pl.lit(county)) if "county" in exprs else pl.lit(county)
     reason = pl.concat_str(reasons, separator="；", ignore_nulls=True) if reasons else null
-    reason = pl.when(reason == "").then(None).otherwise(reason)
+    df = df.with_columns(pl.when(reason == "").then(None).otherwise(reason).alias("__reason"))
+
+    ok = pl.col("__reason").is_null()
+    unparsed = {}
+    if failed:
+        sums = df.select([(pl.col(f) & ok).sum().alias(c) for c, f in failed.items()]).row(0, named=True)
+        unparsed = {k: int(v) for k, v in sums.items() if v}
     headers = _unique_headers(m.headers)
     raw_json = pl.struct([pl.col(f"c{j}").alias(h) for j, h in enumerate(headers) if f"c{j}" in frame.columns])
-    id_cols = [c.name for c in spec.columns if c.type in ("id", "roster_id")]
-    null_col = pl.lit(None, dtype=pl.String)
-    work = (
-        frame.lazy()
-        .with_columns([nz.id_strip(raw_of.get(c, null_col)).alias(f"__idraw_{c}") for c in id_cols])
-        .with_columns([nz.id_number(pl.col(f"__idraw_{c}")).alias(f"__id_{c}") for c in id_cols])
-        .with_columns(reason.alias("__reason"))
-        .collect()
-    )
-    unparsed = {}
-    if unparsed_exprs:
-        ok_rows = work.filter(pl.col("__reason").is_null())
-        row = ok_rows.select(**unparsed_exprs).row(0, named=True)
-        unparsed = {k: int(v) for k, v in row.items() if v}
-    rejected = work.filter(pl.col("__reason").is_not_null()).select(
+    rejected = df.filter(~ok).select(
         pl.col("__row").alias("row_number"),
         pl.col("__reason").alias("reason"),
         raw_json.struct.json_encode().alias("raw"),
     )
-    loaded = work.filter(pl.col("__reason").is_null()).select(
-        *[e.alias(k) for k, e in exprs.items()], pl.col("__row").alias("source_row"),
-    )
+    loaded = df.filter(ok).select(*[e.alias(k) for k, e in exprs.items()], pl.col("__row").alias("source_row"))
     return loaded, rejected, unparsed
 
 
@@ -257,16 +280,20 @@ def body_rows(grid: Grid, m: Match) -> pl.DataFrame:
     start = m.header_idx + 1
     body = frame.slice(start).with_row_index("__row", offset=grid.first_row + start)
     body = body.with_columns(pl.col("__row").cast(pl.Int64))
-    cols = [c for c in frame.columns]
-    if not cols or body.height == 0:
+    if frame.width == 0 or body.height == 0:
         return body.clear()
-    cleaned = [nz.clean(pl.col(c)) for c in cols]
-    blank = pl.all_horizontal([c.is_null() for c in cleaned])
-    first = pl.coalesce(cleaned)
-    footer = first.str.contains(FOOTER)
+    # Cheap test first: most rows start with a non-blank cell; only rows whose first
+    # non-null cell is whitespace need every cell trimmed.
+    cols = list(frame.columns)
+    first_raw = pl.coalesce([pl.col(c) for c in cols]).str.strip_chars(nz.WS_CHARS)
+    body = body.filter(first_raw.is_not_null())
+    odd = first_raw == ""
+    first = pl.when(odd).then(pl.coalesce([nz.clean(pl.col(c)) for c in cols])).otherwise(first_raw)
+    body = body.with_columns(first.alias("__first")).filter(pl.col("__first").is_not_null())
+    footer = pl.col("__first").str.contains(FOOTER)
     mapped = [(f"c{j}", m.headers[j]) for j in m.colmap.values() if m.headers[j]]
-    repeat = pl.all_horizontal([nz.clean(pl.col(c)) == pl.lit(h) for c, h in mapped]) if mapped else pl.lit(False)
-    return body.filter(~blank & ~footer.fill_null(False) & ~repeat.fill_null(False))
+    repeat = pl.all_horizontal([pl.col(c).str.strip_chars(nz.WS_CHARS) == h for c, h in mapped]).fill_null(False)
+    return body.filter(~footer & ~repeat).drop("__first")
 
 
 # ---------------------------------------------------------------- warehouse writes
@@ -281,12 +308,16 @@ def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
 
 
 def insert_frame(con: duckdb.DuckDBPyConnection, table: str, df: pl.DataFrame) -> None:
-    """Append a polars frame by column name (Arrow, no copy through Python)."""
+    """Append a polars frame by column name (Arrow, no copy through Python).
+
+    Arrow of the oldest compat level: DuckDB scans polars' string_view arrays about
+    eight times slower than plain large_string ones.
+    """
     if df.height == 0:
         return
     cols = [c for c in table_columns(con, table) if c in df.columns]
     name = f"_ingest_{uuid.uuid4().hex}"
-    con.register(name, df.select(cols).to_arrow())
+    con.register(name, df.select(cols).to_arrow(compat_level=pl.CompatLevel.oldest()))
     try:
         collist = ", ".join(cols)
         con.execute(f"INSERT INTO {table} ({collist}) SELECT {collist} FROM {name}")

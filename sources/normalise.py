@@ -27,9 +27,12 @@ _WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 _CHECK = "10X98765432"
 
 
+WS_CHARS = " \t\r\n\v\f\u3000\u00a0\u200b\ufeff"
+
+
 def clean(e: pl.Expr) -> pl.Expr:
     """Trim ordinary and full-width spaces; empty → null."""
-    s = e.str.replace_all(rf"^{WS}+|{WS}+$", "")
+    s = e.str.strip_chars(WS_CHARS)
     return pl.when(s == "").then(None).otherwise(s)
 
 
@@ -47,45 +50,63 @@ def township_text(e: pl.Expr) -> pl.Expr:
     return name(e.str.normalize("NFKC"))
 
 
+_ID_DROP = [" ", "\t", "\u3000", "\u00a0", "\u200b", "\ufeff", "'", "‘", "’", "`", '"', "“", "”"]
+
+
 def id_strip(e: pl.Expr) -> pl.Expr:
-    """Spaces, apostrophes and quotes removed; full-width digits and x folded; upper case."""
-    s = e.str.replace_all(rf"{WS}|['‘’`\"“”]", "")
-    s = s.str.replace_many(list(_FULLWIDTH_DIGITS), list(_FULLWIDTH_DIGITS.values()))
-    s = s.str.to_uppercase()
-    s = s.str.replace(r"^(\d{15}|\d{18})\.0+$", "${1}")
+    """Spaces, apostrophes and quotes removed; full-width digits and x folded to 0-9 / X.
+
+    Literal replacements only (Aho-Corasick), no regex: this runs on every ID.
+    """
+    s = e.str.replace_many(_ID_DROP, [""] * len(_ID_DROP)).str.replace_many(list(_FULLWIDTH_DIGITS), list(_FULLWIDTH_DIGITS.values()))
+    s = s.str.strip_suffix(".0")
     return pl.when(s == "").then(None).otherwise(s)
 
 
-def check_char(first17: pl.Expr) -> pl.Expr:
-    """GB 11643 check character of a 17-digit string expression (null when not 17 digits)."""
-    total = pl.sum_horizontal(
-        [first17.str.slice(i, 1).cast(pl.Int32, strict=False) * w for i, w in enumerate(_WEIGHTS)]
-    )
-    ok = first17.str.contains(r"^\d{17}$")
-    mod = pl.when(ok).then(total % 11)
-    return mod.replace_strict(dict(enumerate(_CHECK)), default=None, return_dtype=pl.String)
+def check_from_number(n: pl.Expr) -> pl.Expr:
+    """GB 11643 check character from the 17 leading digits held as one UInt64 column.
 
-
-def id_number(stripped: pl.Expr) -> pl.Expr:
-    """Normalised 18-character ID from an `id_strip`ped column (15-digit upgraded); other shapes kept.
-
-    Pass a column reference, not a compound expression: the check character repeats its
-    input 17 times, so materialise `id_strip` first (ingest does, in an earlier phase).
+    Pass a column reference: the digits are taken arithmetically (17 uses of n), far
+    faster than slicing the string 17 times, but only if n is not recomputed each time.
     """
-    s = stripped
-    body15 = s.str.slice(0, 6) + pl.lit("19") + s.str.slice(6, 9)
-    return pl.when(s.str.contains(r"^\d{15}$")).then(body15 + check_char(body15)).otherwise(s)
+    total = pl.sum_horizontal([(n // 10 ** (16 - i)) % 10 * w for i, w in enumerate(_WEIGHTS)])
+    return (total % 11).replace_strict(dict(enumerate(_CHECK)), default=None, return_dtype=pl.String)
 
 
-def id_problem(normalised: pl.Expr, raw: pl.Expr, as_of: date, label: str) -> pl.Expr:
+def with_ids(df: pl.DataFrame, raw: dict[str, pl.Expr]) -> pl.DataFrame:
+    """Add `__id_<name>` (normalised ID) and `__chk_<name>` (check character right) per raw ID column.
+
+    Phased with_columns so no large sub-expression is evaluated more than once:
+    strip → 17-digit body (15-digit upgraded: "19" inserted) → its number → check
+    character → the 18-character ID.
+    """
+    df = df.with_columns([id_strip(e).alias(f"__ids_{k}") for k, e in raw.items()])
+    bodies = []
+    for k in raw:
+        s = pl.col(f"__ids_{k}")
+        body = (pl.when(s.str.contains(r"^\d{15}$")).then(s.str.slice(0, 6) + pl.lit("19") + s.str.slice(6, 9))
+                .when(s.str.contains(r"^\d{17}[\dX]$")).then(s.str.slice(0, 17)))
+        bodies.append(body.alias(f"__idb_{k}"))
+    df = df.with_columns(bodies)
+    df = df.with_columns([pl.col(f"__idb_{k}").cast(pl.UInt64, strict=False).alias(f"__idn_{k}") for k in raw])
+    df = df.with_columns([check_from_number(pl.col(f"__idn_{k}")).alias(f"__idc_{k}") for k in raw])
+    out = []
+    for k in raw:
+        s, body, chk = pl.col(f"__ids_{k}"), pl.col(f"__idb_{k}"), pl.col(f"__idc_{k}")
+        fifteen = s.str.contains(r"^\d{15}$")
+        out.append(pl.when(fifteen).then(body + chk).otherwise(s).alias(f"__id_{k}"))
+        out.append((fifteen | (chk == s.str.slice(17, 1))).fill_null(False).alias(f"__chk_{k}"))
+    return df.with_columns(out).drop([f"__{p}_{k}" for k in raw for p in ("ids", "idb", "idn", "idc")])
+
+
+def id_problem(normalised: pl.Expr, good_check: pl.Expr, raw: pl.Expr, as_of: date, label: str) -> pl.Expr:
     """Why an ID is not a valid resident ID (Chinese, plain words), or null when it is valid.
 
-    `normalised` should be a column reference (see id_number).
+    `normalised` and `good_check` are the columns of `with_ids`.
     """
     s = normalised
     shape = s.str.contains(r"^\d{17}[\dX]$")
     birth = s.str.slice(6, 8).str.strptime(pl.Date, "%Y%m%d", strict=False)
-    good_check = check_char(s.str.slice(0, 17)) == s.str.slice(17, 1)
     raw_text = clean(raw)
     # A number cell keeps 15 significant digits as a double: read back it is e.g. 620422199001010944.
     as_float = s.cast(pl.Float64, strict=False)
@@ -125,12 +146,16 @@ def date_value(e: pl.Expr) -> pl.Expr:
     )
 
 
+_MONEY_FOLD = {chr(0xFF10 + i): str(i) for i in range(10)} | {"．": ".", "－": "-", "＋": "+"}
+_MONEY_DROP = [",", "，", " ", "\u3000", "\u00a0", "元", "¥", "￥"]
+_UNKNOWN = ["-", "--", "—", "——", "/", "无"]
+
+
 def money(e: pl.Expr) -> pl.Expr:
     """1234.5, "1,234.50", "1234.50元", "¥1234" → 1234.5; "-" or empty → null."""
-    s = clean(e.str.normalize("NFKC"))
-    s = s.str.replace_all(rf"[,{WS}元¥￥]", "")
-    s = pl.when(s.is_in(["-", "--", "—", "——", "/", "无", ""])).then(None).otherwise(s)
-    return s.cast(pl.Float64, strict=False)
+    s = e.str.replace_many(list(_MONEY_FOLD), list(_MONEY_FOLD.values())).str.replace_many(_MONEY_DROP, [""] * len(_MONEY_DROP))
+    s = s.str.strip_chars(WS_CHARS)
+    return pl.when(s.is_in(_UNKNOWN) | (s == "")).then(None).otherwise(s).cast(pl.Float64, strict=False)
 
 
 def integer(e: pl.Expr) -> pl.Expr:
@@ -182,9 +207,7 @@ def upper_code(e: pl.Expr) -> pl.Expr:
 
 def parse_failed(raw: pl.Expr, parsed: pl.Expr, kind: str) -> pl.Expr:
     """True where a cell held text that the parser could not turn into a value."""
+    present = clean(raw)
     if kind == "money":
-        present = clean(raw.str.normalize("NFKC")).str.replace_all(rf"[{WS}]", "")
-        present = present.is_not_null() & ~present.is_in(["-", "--", "—", "——", "/", "无"])
-    else:
-        present = clean(raw).is_not_null()
-    return present & parsed.is_null()
+        present = pl.when(present.is_in(_UNKNOWN)).then(None).otherwise(present)
+    return present.is_not_null() & parsed.is_null()
