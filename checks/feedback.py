@@ -42,7 +42,7 @@ from pathlib import Path
 import polars as pl
 
 from checks.sql import SQL_DIR, set_parameters
-from sources.normalise import clean, date_value, id_number, id_strip, name, nfkc
+from sources.normalise import clean, date_value, id_strip, name, nfkc
 from sources.read import ReadError, read_excel
 
 FEEDBACK_FOLDER = "feedback"
@@ -128,13 +128,17 @@ def _read_workbook(path: Path) -> tuple[list[tuple[str, pl.DataFrame]], list[tup
 
 
 def _normalised(rows: pl.DataFrame) -> pl.DataFrame:
-    """Typed values as a clerk's Excel/WPS leaves them, with engineer A's normalisers (sources/)."""
+    """Typed values as a clerk's Excel/WPS leaves them, with the normalisers of sources/.
+
+    IDs are only stripped (spaces, quotes, full-width digits, lower-case x): fangpin wrote them as
+    18 characters, and a number-mangled one (6.20422E+17) is dropped so the row matches by 户编号.
+    """
     text = pl.col("id_raw").cast(pl.String)
     mangled = id_strip(text).str.contains(r"^\d(\.\d+)?E\+?\d+$")
     return rows.with_columns(
         nfkc(pl.col("rule_raw")).str.to_uppercase().str.extract(r"^([WL]\d{2})", 1).alias("rule_code"),
         name(pl.col("household_raw")).str.replace(r"^['‘’`]+", "").str.replace(r"\.0+$", "").alias("household_id"),
-        pl.when(mangled).then(None).otherwise(id_number(text)).alias("id_number"),
+        pl.when(mangled).then(None).otherwise(id_strip(text)).alias("id_number"),
         name(pl.col("member_name")).alias("member_name"),
         name(nfkc(pl.col("result_raw")).str.replace_all(r"[－—–‐−_~～]+|-+", "-")).alias("result"),
         name(pl.col("verifier_raw")).alias("verifier"),

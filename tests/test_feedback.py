@@ -472,3 +472,75 @@ def warehouse(out: Path):
     import duckdb
 
     return duckdb.connect(str(out / "warehouse.duckdb"), read_only=True)
+
+
+def test_sample_twice_with_a_filled_workbook(tmp_path):
+    """The README's demo: generate the sample, run, fill one township's workbook, run again."""
+    from pipelines.flow import run_once
+    from pipelines.sample import generate
+
+    generate(out=tmp_path / "sample", households=300, seed=7, as_of="2026-11-24")
+    inbox, config, out = tmp_path / "sample" / "inbox", tmp_path / "sample" / "fangpin.toml", tmp_path / "out"
+    first = run_once(inbox, config, date(2026, 11, 24), out)
+    con = warehouse(out)
+    sent = con.execute(
+        "SELECT township, rule_code, household_id, evidence_key FROM latest_warnings"
+        " WHERE household_id IS NOT NULL ORDER BY township, rule_code, household_id").fetchall()
+    errors = con.execute("SELECT township, rule_code, household_id, id_number FROM latest_logic_errors"
+                         " ORDER BY ALL").fetchall()
+    con.close()
+    # a township with three roster warnings, one of whose rules also fired in another township
+    by_town: dict[str, list] = {}
+    for row in sent:
+        by_town.setdefault(row[0], []).append(row)
+    town, rows, foreign = next(
+        (t, rs, f) for t, rs in sorted(by_town.items(), key=lambda kv: -len(kv[1])) if len(rs) >= 3
+        for f in [next((o for o in sent if o[0] != t and o[1] == rs[2][1]), None)] if f)
+    a, b, c = rows[0], rows[1], rows[2]
+    err = next(e for e in errors if e[0] == town and e[3] is None)
+    book = first.reports_dir / "townships" / f"示例县_{town}_2026-11-24.xlsx"
+    (inbox / "feedback").mkdir()
+    half, returned = tmp_path / "half.xlsx", inbox / "feedback" / book.name
+    fill_like_a_clerk(book, "预警名单", {
+        (a[1], a[2]): ("不属实", "张三", "2026/11/27"),
+        (b[1], b[2]): ("属实-已落实帮扶", "李四", "2026年11月27日"),
+        (c[1], c[2]): ("属实", "王五", "2026-11-27"),
+    }, half)
+    # one more copy of c's row, retyped to another township's household
+    wb = openpyxl.load_workbook(half)
+    ws = wb["预警名单"]
+    head = [str(v.value).strip() if v.value else "" for v in ws[1]]
+    src = next(r for r in ws.iter_rows(min_row=2) if r[head.index("户编号")].value == c[2])
+    new = ws.max_row + 1
+    for j, cell in enumerate(src):
+        ws.cell(new, j + 1, cell.value)
+    ws.cell(new, head.index("户编号") + 1, foreign[2])
+    ws.cell(new, head.index("核实结果") + 1, "不属实")
+    wb.save(half)
+    fill_like_a_clerk(half, "逻辑错误", {(err[1], err[2]): ("已整改", "赵六", "2026-11-27")}, returned)
+
+    second = run_once(inbox, config, date(2026, 12, 8), out)
+    con = warehouse(out)
+    assert sorted(con.execute(
+        "SELECT rule_code, household_id, township, result FROM verifications WHERE run_id = ?",
+        [second.run_id]).fetchall()) == sorted([
+            (a[1], a[2], town, "不属实"), (b[1], b[2], town, "属实-已落实帮扶"), (err[1], err[2], town, "已整改")])
+    reasons = sorted(r[0].split(":")[0] for r in con.execute(
+        "SELECT reason FROM rejects WHERE run_id = ? AND source_table = 'verifications'", [second.run_id]).fetchall())
+    assert reasons == ["其他乡镇的户", "核实结果不是可选值"]
+    now = {(r[0], r[1]): r[2:] for r in con.execute(
+        "SELECT rule_code, household_id, evidence_key, status, verification, suppressed FROM warnings"
+        " WHERE run_id = ?", [second.run_id]).fetchall()}
+    ek, status, verification, suppressed = now[(a[1], a[2])]
+    # same inbox, same evidence: held back
+    assert (verification, ek, status, suppressed) == ("不属实", a[3], "持续", True)
+    assert now[(foreign[1], foreign[2])][2] is None
+    assert con.execute("SELECT flag FROM logic_errors WHERE run_id = ? AND rule_code = ? AND household_id = ?",
+                       [second.run_id, err[1], err[2]]).fetchone() == ("整改未生效",)
+    con.close()
+    book2 = second.reports_dir / "townships" / f"示例县_{town}_2026-12-08.xlsx"
+    listed = {(str(r["预警规则"])[:3], r["户编号"]): r for r in _sheet_rows(book2, "预警名单")}
+    held = {(str(r["预警规则"])[:3], r["户编号"]): r for r in _sheet_rows(book2, "已核实")}
+    assert ((a[1], a[2]) in held) == suppressed and ((a[1], a[2]) in listed) != suppressed
+    assert listed[(b[1], b[2])]["核实结果"] == "属实-已落实帮扶" and listed[(b[1], b[2])]["核实人"] == "李四"
+    assert not listed[(c[1], c[2])]["核实结果"]
