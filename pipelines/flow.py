@@ -554,4 +554,16 @@ def nightly(
     d = date.fromisoformat(as_of) if as_of else None
     ctx = run_once(Path(inbox), Path(config) if config else None, d, Path(out), reread=reread,
                    ingest=_ingest_prefect, stage=_stage_prefect)
+    print(one_line(ctx.notes["summary"]))
     return ctx.run_id
+
+
+def one_line(summary: dict) -> str:
+    """The summary in one log line (counts only) for the Prefect UI and the serve process's log."""
+    sources = summary.get("sources", {}).values()
+    warnings = sum(sum(v.values()) for v in summary.get("warnings_by_rule", {}).values())
+    return (f"fangpin run {summary['run_id']} as of {summary['as_of']}: {summary['status']}; "
+            f"{sum(c['rows_loaded'] for c in sources):,} rows loaded, "
+            f"{sum(c['rows_rejected'] for c in sources):,} rejected; {warnings:,} warnings, "
+            f"{sum(summary.get('logic_errors_by_rule', {}).values()):,} logic errors; "
+            f"{len(summary.get('skipped', []))} skipped; reports in {summary['reports_dir']}")
