@@ -614,7 +614,7 @@ class Writer:
             pl.all().cast(pl.String).str.replace(r"^\x00[DN]", "").replace("", None)
         )
         if blank_rows and df.height > 10:
-            blanks = pl.DataFrame({c: [""] * blank_rows for c in df.columns})
+            blanks = pl.DataFrame({c: [None] * blank_rows for c in df.columns}, schema=df.schema)
             at = sorted(self.rng.choice(df.height, size=blank_rows, replace=False).tolist())
             parts, last = [], 0
             for i, k in enumerate(at):

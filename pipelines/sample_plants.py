@@ -916,6 +916,14 @@ def plant(
     hit("L12", h1, son)
     hit("L12", h2, son)
 
+    # namesakes born the same day hold different IDs: not L12
+    twin = p.member("之子", 30)
+    h1 = p.household(p.couple(56) + [twin])
+    other = p.member("之子", 30, birth=twin["birth"], name=twin["name"])
+    h2 = p.household(p.couple(57) + [other])
+    hit("L12", h1, twin, near=True)
+    hit("L12", h2, other, near=True)
+
     # L13 head, L14 size
     ms = [p.member("户主", 50), p.member("户主", 48, male=False)]
     h = p.household(ms)
