@@ -452,6 +452,11 @@ def test_two_runs_with_a_returned_workbook_in_between(tmp_path):
     assert errors[0]["核实结果"] == "已整改" and "整改未生效" in str(errors[0].get("标记"))
 
     con.close()
+    # the scorecard: 红山镇 has 5 current warnings, 3 verified, none overdue yet; W01 verified 3, 2 属实
+    town = _scorecard_rows(second, "按乡镇排名")["红山镇"]
+    assert (town["预警"], town["逾期"], town["核实率"]) == (5, 0, pytest.approx(0.6))
+    w01 = _scorecard_rows(second, "预警规则核实", key="规则")["W01"]
+    assert (w01["已核实"], w01["核实属实"], w01["属实率"]) == (3, 2, pytest.approx(2 / 3))
 
     # a month later, H002 is still not in the roster as monitored: listed again, marked;
     # the same returned file, still in the inbox, adds nothing to the history
@@ -465,6 +470,15 @@ def test_two_runs_with_a_returned_workbook_in_between(tmp_path):
     book3 = third.reports_dir / "townships" / f"{COUNTY}_红山镇_2027-01-15.xlsx"
     h002 = [r for r in _sheet_rows(book3, "预警名单") if r["户编号"] == "H002"]
     assert "核实属实未纳入" in h002[0]["状态"]
+    # deadlines (2026-11-24 + 30 days) have passed: H005 and H006 are overdue, unverified
+    town = _scorecard_rows(third, "按乡镇排名")["红山镇"]
+    assert (town["逾期"], town["核实率"]) == (2, pytest.approx(0.6))
+
+
+def _scorecard_rows(ctx, sheet: str, key: str = "乡镇") -> dict[str, dict]:
+    ws = openpyxl.load_workbook(ctx.reports_dir / "scorecard.xlsx")[sheet]
+    rows = list(ws.iter_rows(values_only=True))
+    return {r[rows[1].index(key)]: dict(zip(rows[1], r, strict=True)) for r in rows[2:]}
 
 
 def warehouse(out: Path):
