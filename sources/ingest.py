@@ -274,11 +274,12 @@ def normalise_sheet(frame: pl.DataFrame, m: Match, as_of, county: str) -> tuple[
     return loaded, rejected, unparsed
 
 
-def body_rows(grid: Grid, m: Match) -> pl.DataFrame:
-    """Rows after the header that are records: blank, footer and repeated header rows dropped."""
-    frame = grid.frame
-    start = m.header_idx + 1
-    body = frame.slice(start).with_row_index("__row", offset=grid.first_row + start)
+def body_rows(frame: pl.DataFrame, m: Match, first_row: int, skip: int) -> pl.DataFrame:
+    """Rows after the header that are records: blank, footer and repeated header rows dropped.
+
+    frame's row 0 is physical row `first_row`; its first `skip` rows (title, header) are not data.
+    """
+    body = frame.slice(skip).with_row_index("__row", offset=first_row + skip)
     body = body.with_columns(pl.col("__row").cast(pl.Int64))
     if frame.width == 0 or body.height == 0:
         return body.clear()
@@ -403,6 +404,8 @@ def ingest_folder(ctx, folder: str) -> dict:
             except Exception as exc:
                 _unreadable(con, ctx, folder, rel, grid.sheet,
                             f"读取时出错：{type(exc).__name__}: {str(exc)[:200]}", fp)
+            finally:
+                grid.close()
     for table in sorted(touched):
         for _, n in _dedupe(con, ctx, table).items():
             c = counts[table]
@@ -434,43 +437,86 @@ def _ingest_grid(ctx, con, folder, rel, fp, grid: Grid, specs, counts, unparsed_
         _input_file(con, ctx, folder, rel, grid.sheet, status="skipped", reason=m, fp=fp)
         ctx.skip(kind, label, m)
         return []
-    body = body_rows(grid, m)
-    loaded, rejected, unparsed = normalise_sheet(body, m, ctx.as_of, ctx.config.county)
     header_row = grid.first_row + m.header_idx
-    src = [pl.lit(rel).alias("source_file"), pl.lit(grid.sheet, dtype=pl.String).alias("source_sheet")]
-    run = pl.lit(ctx.run_id).alias("run_id")
-    reject_table = "members" if m.spec.level == "national" else m.spec.table
-    if rejected.height:
-        insert_frame(con, "rejects", rejected.with_columns(
-            run, pl.lit(reject_table).alias("source_table"), pl.lit(rel).alias("file"),
-            pl.lit(grid.sheet, dtype=pl.String).alias("sheet")))
-    loaded = loaded.with_columns(run, *src)
-    if m.spec.level == "national":
-        parts = reshape_national(loaded, m.spec, set(m.colmap))
-    else:
-        parts = {m.spec.table: loaded}
+    national = m.spec.level == "national"
+    reject_table = "members" if national else m.spec.table
+    tables = ["households", "members", "measures"] if national else [m.spec.table]
+    try:
+        read, rejected_n, loaded_n, unparsed = _load_chunks(ctx, con, rel, grid, m, reject_table)
+    except Exception:
+        _discard(con, ctx, rel, grid.sheet, tables)
+        raise
     note = ""
     if unparsed:
         note = "未能识别的值（按空值入库）：" + "，".join(
             f"{m.headers[m.colmap[c]] or c} {n}" for c, n in unparsed.items())
-        table_unparsed = unparsed_all.setdefault(reject_table if m.spec.level != "national" else "national", {})
         for c, n in unparsed.items():
+            key = (m.spec.column(c).get("part") or "households") if national else m.spec.table
+            table_unparsed = unparsed_all.setdefault(key, {})
             table_unparsed[c] = table_unparsed.get(c, 0) + n
-    for table, df in parts.items():
-        insert_frame(con, table, df)
-        derived = m.spec.level == "national" and table != "members"
-        read = df.height if derived else body.height
-        rej = 0 if derived else rejected.height
+    for table in tables:
+        n_loaded = loaded_n.get(table, 0)
+        derived = national and table != "members"
+        t_read = n_loaded if derived else read
+        rej = 0 if derived else rejected_n
         reason = note or None
         if derived:
             reason = "由全国系统人员明细导出（监测对象信息）生成" + (f"；{note}" if note else "")
-        _input_file(con, ctx, folder, rel, grid.sheet, table, header_row, read, df.height, rej, 0,
+        _input_file(con, ctx, folder, rel, grid.sheet, table, header_row, t_read, n_loaded, rej, 0,
                     "loaded", reason, fp)
         c = counts.setdefault(table, {"read": 0, "loaded": 0, "rejected": 0, "duplicates": 0})
-        c["read"] += read
-        c["loaded"] += df.height
+        c["read"] += t_read
+        c["loaded"] += n_loaded
         c["rejected"] += rej
-    return list(parts)
+    return tables
+
+
+def _load_chunks(ctx, con, rel, grid: Grid, m: Match, reject_table: str):
+    """Normalise and insert the grid chunk by chunk; the national export is reshaped whole."""
+    national = m.spec.level == "national"
+    const = [pl.lit(ctx.run_id).alias("run_id"), pl.lit(rel).alias("source_file"),
+             pl.lit(grid.sheet, dtype=pl.String).alias("source_sheet")]
+    read = rejected_n = 0
+    loaded_n: dict[str, int] = defaultdict(int)
+    unparsed: dict[str, int] = defaultdict(int)
+    keep = []
+    offset = 0
+    for chunk in grid.chunks():
+        skip = max(0, m.header_idx + 1 - offset)
+        body = body_rows(chunk, m, grid.first_row + offset, skip)
+        offset += chunk.height
+        if body.height == 0:
+            continue
+        loaded, rejected, unp = normalise_sheet(body, m, ctx.as_of, ctx.config.county)
+        read += body.height
+        rejected_n += rejected.height
+        for k, v in unp.items():
+            unparsed[k] += v
+        if rejected.height:
+            insert_frame(con, "rejects", rejected.with_columns(
+                const[0], pl.lit(reject_table).alias("source_table"), pl.lit(rel).alias("file"),
+                pl.lit(grid.sheet, dtype=pl.String).alias("sheet")))
+        loaded = loaded.with_columns(*const)
+        if national:
+            keep.append(loaded)
+        else:
+            insert_frame(con, m.spec.table, loaded)
+            loaded_n[m.spec.table] += loaded.height
+    if national and keep:
+        parts = reshape_national(pl.concat(keep, how="vertical_relaxed"), m.spec, set(m.colmap))
+        for table, df in parts.items():
+            insert_frame(con, table, df)
+            loaded_n[table] += df.height
+    grid.close()
+    return read, rejected_n, dict(loaded_n), dict(unparsed)
+
+
+def _discard(con, ctx, rel, sheet, tables) -> None:
+    """Remove what a grid that failed halfway had inserted: its rows are then all unaccounted, not half."""
+    for table in [*tables, "rejects"]:
+        col = ("file", "sheet") if table == "rejects" else ("source_file", "source_sheet")
+        con.execute(f"DELETE FROM {table} WHERE run_id = ? AND {col[0]} = ? AND {col[1]} IS NOT DISTINCT FROM ?",
+                    [ctx.run_id, rel, sheet])
 
 
 # ---------------------------------------------------------------- townships

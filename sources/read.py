@@ -7,7 +7,9 @@ numbers (as a person sees them in Excel) are the same code for all of them.
 
 - CSV: UTF-8 (with or without BOM) is read by polars directly; anything that is
   not UTF-8 is decoded as GB18030 (a superset of GBK) in Python in 16 MiB chunks
-  into a temporary UTF-8 file, which polars then reads. Comma or tab is chosen
+  into a temporary UTF-8 file, which polars then reads. Files over 64 MiB are
+  scanned lazily and handed out in chunks of 500k rows (`Grid.chunks`), so memory
+  stays bounded whatever the file size. Comma or tab is chosen
   from the first lines. Each physical line is one row (a quoted field spanning
   lines shifts later row numbers, as it would not in Excel; rare in extracts).
 - XLSX / XLS: fastexcel (calamine), every sheet, all cells as strings, from the
@@ -37,6 +39,8 @@ SUPPORTED = CSV_SUFFIXES | EXCEL_SUFFIXES | PARQUET_SUFFIXES
 
 _CHUNK = 16 * 1024 * 1024
 _SNIFF = 1024 * 1024
+STREAM_BYTES = 64 * 1024 * 1024  # CSVs larger than this are read in chunks, not whole
+CHUNK_ROWS = 500_000
 
 
 class ReadError(Exception):
@@ -46,9 +50,23 @@ class ReadError(Exception):
 @dataclass
 class Grid:
     sheet: str | None
-    frame: pl.DataFrame  # columns c0..cN, all String, one row per physical row
+    frame: pl.DataFrame  # columns c0..cN, all String, one row per physical row (the head only when chunked)
     first_row: int = 1  # physical (1-based) row number of frame row 0
     encoding: str | None = None
+    scan: pl.LazyFrame | None = None  # a large CSV: the whole file, read in chunks by `chunks()`
+    cleanup: Path | None = None  # temporary transcoded file to delete once read
+
+    def chunks(self, size: int | None = None):
+        """The whole grid as consecutive frames (one for workbooks, Parquet and small CSVs)."""
+        if self.scan is None:
+            yield self.frame
+            return
+        yield from self.scan.collect_batches(chunk_size=size or CHUNK_ROWS)
+
+    def close(self) -> None:
+        if self.cleanup is not None:
+            self.cleanup.unlink(missing_ok=True)
+            self.cleanup = None
 
 
 def _col_names(n: int) -> list[str]:
@@ -90,6 +108,18 @@ def _transcode(path: Path, encoding: str, target: Path) -> None:
             dst.write(dec.decode(block).encode("utf-8"))
 
 
+def _check_utf8(path: Path) -> None:
+    """Raise polars' ComputeError (as its reader would) when a file is not UTF-8 throughout."""
+    dec = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(_CHUNK), b""):
+                dec.decode(block)
+            dec.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        raise pl.exceptions.ComputeError(f"invalid utf-8 at byte {exc.start}") from exc
+
+
 def read_csv(path: Path) -> Grid:
     with open(path, "rb") as fh:
         head = fh.read(_SNIFF)
@@ -103,16 +133,25 @@ def read_csv(path: Path) -> Grid:
     sep, width = _detect_layout(text.lstrip("\ufeff"))
     schema = {c: pl.String for c in _col_names(width)}
 
-    def _read(src: Path) -> pl.DataFrame:
-        return pl.read_csv(
-            src, has_header=False, schema=schema, separator=sep, quote_char='"',
-            truncate_ragged_lines=True, encoding="utf8", missing_columns="insert",
-        )
+    opts = dict(has_header=False, schema=schema, separator=sep, quote_char='"',
+                truncate_ragged_lines=True, encoding="utf8", missing_columns="insert")
+
+    def _grid(src: Path, enc: str, cleanup: Path | None) -> Grid:
+        if src.stat().st_size <= STREAM_BYTES:
+            try:
+                return Grid(None, pl.read_csv(src, **opts), 1, enc)
+            finally:
+                if cleanup is not None:
+                    cleanup.unlink(missing_ok=True)
+        if enc == "utf-8" and cleanup is None:
+            _check_utf8(src)
+        head = pl.read_csv(src, n_rows=200, **opts)
+        return Grid(None, head, 1, enc, scan=pl.scan_csv(src, **opts), cleanup=cleanup)
 
     try:
         if encoding == "utf-8":
             try:
-                return Grid(None, _read(path), 1, "utf-8")
+                return _grid(path, "utf-8", None)
             except pl.exceptions.ComputeError as exc:
                 if "utf" not in str(exc).lower():
                     raise
@@ -120,16 +159,19 @@ def read_csv(path: Path) -> Grid:
         fd, tmp = tempfile.mkstemp(suffix=".csv", prefix="fangpin-")
         os.close(fd)
         try:
-            try:
-                _transcode(path, encoding, Path(tmp))
-            except UnicodeDecodeError as exc:
-                raise ReadError(f"编码无法识别（既不是UTF-8也不是GBK/GB18030）：第{exc.start}字节附近") from exc
-            return Grid(None, _read(Path(tmp)), 1, "gbk")
-        finally:
+            _transcode(path, encoding, Path(tmp))
+        except UnicodeDecodeError as exc:
             os.unlink(tmp)
+            raise ReadError(f"编码无法识别（既不是UTF-8也不是GBK/GB18030）：第{exc.start}字节附近") from exc
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        return _grid(Path(tmp), "gbk", Path(tmp))
     except ReadError:
         raise
     except Exception as exc:
+        if "not properly escaped" in str(exc):
+            raise ReadError("CSV无法读取：引号不配对（文件可能被截断或损坏）") from exc
         raise ReadError(f"CSV无法读取：{_short(exc)}") from exc
 
 

@@ -423,3 +423,43 @@ def test_duplicates_across_files_counted_on_later_file(tmp_path):
     assert rows(ctx, "SELECT source_file FROM civil_affairs_deaths WHERE name = '张三'") == [
         {"source_file": "civil_affairs/a.csv"}]
     accounting_holds(ctx)
+
+
+def test_large_csv_read_in_chunks_gives_same_rows(tmp_path, monkeypatch):
+    import sources.read as rd
+
+    lines = ["某县救助名册", "", "姓名,身份证号,乡镇,救助类型,救助日期,金额"]
+    for i in range(1500):
+        body = f"620422{1950 + i % 60:04d}0101{i % 1000:03d}"
+        lines.append(f"人{i},{mkid(body) if i % 100 else '6.2E+17'},红山,农村低保,2026-0{1 + i % 9}-01,{i}")
+    lines += [lines[10], "", "合计,,,,,", "制表人：某"]
+    text = "\n".join(lines) + "\n"
+
+    def run(sub, stream):
+        ctx = make_ctx(tmp_path / sub, run_id=sub)
+        write(ctx.inbox / "civil_affairs" / "big.csv", text, "gbk")
+        if stream:
+            monkeypatch.setattr(rd, "STREAM_BYTES", 100)
+            monkeypatch.setattr(rd, "CHUNK_ROWS", 250)
+        counts = ingest_folder(ctx, "civil_affairs")
+        monkeypatch.undo()
+        data = rows(ctx, "SELECT * EXCLUDE (run_id) FROM civil_affairs_assistance ORDER BY source_row")
+        rej = rows(ctx, "SELECT row_number, reason FROM rejects ORDER BY row_number")
+        return counts, data, rej
+
+    whole, streamed = run("w", False), run("s", True)
+    assert whole == streamed
+    counts, data, rej = streamed
+    assert counts["civil_affairs_assistance"] == {"read": 1501, "loaded": 1485, "rejected": 15, "duplicates": 1}
+    assert data[0]["source_row"] == 5 and data[-1]["source_row"] == 1503
+    assert rej[0]["row_number"] == 4 and "科学计数法" in rej[0]["reason"]
+
+
+def test_truncated_csv_is_unreadable_and_nothing_half_loaded(tmp_path):
+    ctx = make_ctx(tmp_path)
+    write(ctx.inbox / "civil_affairs" / "截断.csv",
+          f"姓名,身份证号,乡镇,死亡日期\n张三,{A},红山,2026-01-01\n李四,\"{B}", "gbk")
+    assert ingest_folder(ctx, "civil_affairs") == {}
+    (f,) = rows(ctx, "SELECT * FROM input_files")
+    assert f["status"] == "unreadable" and "引号不配对" in f["reason"]
+    assert rows(ctx, "SELECT count(*) AS n FROM civil_affairs_deaths") == [{"n": 0}]

@@ -1,0 +1,102 @@
+"""Value normalisation (polars expressions) and header recognition, on hand-made columns."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from sources import normalise as nz
+from sources.ingest import recognise
+from sources.spec import header_key, load_specs, specs_for_folder
+
+_W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+
+
+def mkid(body17: str) -> str:
+    return body17 + "10X98765432"[sum(int(c) * w for c, w in zip(body17, _W, strict=True)) % 11]
+
+
+def col(values, expr):
+    return pl.DataFrame({"v": values}, schema={"v": pl.String}).select(expr(pl.col("v"))).to_series().to_list()
+
+
+def ids(values, as_of=date(2026, 11, 1)):
+    df = nz.with_ids(pl.DataFrame({"v": values}, schema={"v": pl.String}), {"x": pl.col("v")})
+    df = df.with_columns(nz.id_problem(pl.col("__id_x"), pl.col("__chk_x"), pl.col("v"), as_of, "身份证号").alias("p"))
+    return list(zip(df["__id_x"].to_list(), df["p"].to_list(), strict=True))
+
+
+def test_ids_normalised_and_problems_named():
+    good = mkid("11010519491231002")
+    x_end = next(mkid(f"1101051949123{n:03d}1") for n in range(1000) if mkid(f"1101051949123{n:03d}1").endswith("X"))
+    got = ids([good, f" {good[:6]} {good[6:]}'", "'" + good, x_end.lower(),
+               "".join(chr(0xFF10 + int(c)) if c.isdigit() else "ｘ" for c in x_end),
+               "110105491231002", "6.20422E+17", "620422199001011000", "620422199001010944",
+               good[:17] + ("1" if good[17] != "1" else "2"), mkid("11010519490230002"),
+               mkid("11010520301231002"), "1101051949", None, "  "])
+    assert [g[0] for g in got[:6]] == [good, good, good, x_end, x_end, mkid("11010519491231002")]
+    assert all(p is None for _, p in got[:6])
+    assert got[6][1] == "身份证号无法恢复：被Excel转为科学计数法（6.20422E+17）"
+    assert got[7][1].startswith("身份证号无法恢复：被Excel按数字保存")
+    assert got[8][1].startswith("身份证号无法恢复：被Excel按数字保存")
+    assert got[9][1] == "身份证号无效：校验位错误"
+    assert got[10][1] == "身份证号无效：出生日期不存在"
+    assert got[11][1] == "身份证号无效：出生日期不存在"  # born after the as-of date
+    assert got[12][1].startswith("身份证号无效：不是18位")
+    assert got[13] == (None, "身份证号为空") and got[14] == (None, "身份证号为空")
+
+
+def test_dates_every_form_of_inputs_md():
+    values = ["2026-03-05", "2026/3/5", "20260305", "2026年3月5日", "2026.03.05", "46086", "46086.75",
+              "2026-03-05 13:45:00", "2026/3/5 8:00", "２０２６-０３-０５", "2026-02-30", "昨天", "", None]
+    got = col(values, nz.date_value)
+    assert got[:10] == [date(2026, 3, 5)] * 10
+    assert got[10:] == [None] * 4
+
+
+def test_money_integers_names_and_lists():
+    assert col(["1234.5", "1,234.50", "1234.50元", "-", "", "￥88", "１２．５", "abc", "-300"], nz.money) == [
+        1234.5, 1234.5, 1234.5, None, None, 88.0, 12.5, None, -300.0]
+    assert col(["3", "3.0", " 4 ", "5人", "x"], nz.integer) == [3, 3, 4, 5, None]
+    assert col(["张  三", "\u3000李四 ", "阿依·木 哈"], nz.name) == ["张三", "李四", "阿依·木哈"]
+    assert col(["因病、因残，因学;因灾；其他", "因病,,", "", None], nz.split_list) == [
+        ["因病", "因残", "因学", "因灾", "其他"], ["因病"], None, None]
+    assert col(["是", "Y", "1", "否", "n", "0", "不详"], nz.yesno) == ["是", "是", "是", "否", "否", "否", "不详"]
+
+
+def test_school_status_grades_of_the_national_export():
+    values = ["学龄前儿童", "一年级", "六年级", "小学三年级", "七年级", "九年级", "高中二年级", "中职一年级",
+              "高职高专三年级", "本科二年级", "硕士生及以上", "非在校生", "大专", "其他"]
+    assert col(values, nz.school_status) == [
+        "学前教育", "小学", "小学", "小学", "初中", "初中", "高中", "中职", "高职", "本科及以上", "本科及以上",
+        "非在校生", "大专", "其他"]
+
+
+def test_header_key_ignores_spaces_fullwidth_and_suffixes():
+    assert header_key(" 金 额（元） ") == "金额"
+    assert header_key("*姓名") == header_key("姓名*") == "姓名"
+    assert header_key("乡（镇）") == "乡(镇)"
+    assert header_key("ＩＣＤ") == "ICD"
+
+
+def test_every_spec_loads_and_folders_are_known():
+    folders = {s.folder for s in load_specs()}
+    assert folders == {"roster", "civil_affairs", "health_insurance", "education", "housing", "disability"}
+    assert {s.table for s in specs_for_folder("roster")} == {"households", "members", "measures", "national_roster"}
+
+
+def test_recognise_members_file_vs_national_export_and_config_alias():
+    roster = specs_for_folder("roster")
+    members = [["户编号", "姓名", "证件号码", "与户主关系", "性别"]]
+    assert recognise(members, roster, {}).spec.table == "members"
+    national = [["县(市、区、旗)", "乡(镇)", "户编号", "监测对象类别", "姓名", "证件号码", "与户主关系", "致贫/返贫风险1"]]
+    assert recognise(national, roster, {}).spec.table == "national_roster"
+    title = [["某县监测户名单"], [None], ["户码", "乡镇", "户主姓名", "户主身份证号", "家庭人口"]]
+    m = recognise(title, roster, {})
+    assert m.spec.table == "households" and m.header_idx == 2
+    civil = specs_for_folder("civil_affairs")
+    aliased = [["姓名", "身份证", "救助类型"]]
+    assert isinstance(recognise(aliased, civil, {}), str)
+    m = recognise(aliased, civil, {"civil_affairs_assistance": {"id_number": ["身份证"]}})
+    assert m.spec.table == "civil_affairs_assistance" and m.colmap["id_number"] == 1
