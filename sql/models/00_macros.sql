@@ -1,8 +1,11 @@
 -- Helpers every rule uses (rules.md "Common definitions").
 -- Ages are full years at the as-of date, from the birth date inside the ID number.
 
+-- Only IDs of the 18-character shape carry a birth date: try_strptime would read '1990011'
+-- from a 17-character ID as 1990-01-01, a plausible but false age.
 CREATE OR REPLACE MACRO birth_date_of(id) AS
-    try_strptime(substr(id, 7, 8), '%Y%m%d')::DATE;
+    CASE WHEN regexp_full_match(id, '[0-9]{17}[0-9X]')
+         THEN try_strptime(substr(id, 7, 8), '%Y%m%d')::DATE END;
 
 CREATE OR REPLACE MACRO age_at(id, d) AS
     CASE WHEN birth_date_of(id) IS NULL THEN NULL

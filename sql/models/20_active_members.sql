@@ -9,5 +9,5 @@ SELECT
     h.village
 FROM members AS m
 LEFT JOIN households AS h USING (household_id)
-WHERE coalesce(m.status, '正常') = '正常'
+WHERE coalesce(nullif(trim(m.status), ''), '正常') = '正常'
   AND NOT EXISTS (SELECT 1 FROM deaths_asof AS d WHERE d.id_number = m.id_number);
