@@ -26,11 +26,17 @@ QUALIFY row_number() OVER (
     ORDER BY verified_on DESC, recorded_at DESC, source_file DESC, source_row DESC
 ) = 1;
 
--- Every published warning row, keyed the way verifications are (id_number only out-of-roster).
+-- The published warning rows of the verified keys, keyed the way verifications are (id_number
+-- only out-of-roster).
 CREATE OR REPLACE TEMP TABLE fb_hist_warnings AS
 SELECT w.*, CASE WHEN w.in_roster THEN NULL ELSE w.id_number END AS key_id,
        r.as_of_date AS run_as_of, r.finished_at AS run_finished
-FROM hist.warnings AS w JOIN hist.runs AS r USING (run_id)
+FROM hist.warnings AS w
+JOIN hist.runs AS r USING (run_id)
+JOIN (SELECT DISTINCT rule_code, household_id, id_number FROM fb_latest WHERE rule_code LIKE 'W%') AS k
+  ON k.rule_code = w.rule_code
+ AND k.household_id IS NOT DISTINCT FROM w.household_id
+ AND k.id_number IS NOT DISTINCT FROM (CASE WHEN w.in_roster THEN NULL ELSE w.id_number END)
 WHERE r.status = 'completed' AND r.as_of_date <= getvariable('as_of');
 
 -- The warning as it stood when it was sent: the latest run on or before the workbook's date,
@@ -53,18 +59,21 @@ QUALIFY row_number() OVER (
 -- Verified 属实-已纳入监测, grace period over, and the household (or the out-of-roster person)
 -- still not monitored in this run's roster.
 CREATE OR REPLACE TEMP TABLE fb_not_included AS
+WITH monitored AS (
+    SELECT household_id FROM main.households
+    WHERE nullif(trim(monitoring_category), '') IS NOT NULL
+), monitored_people AS (
+    SELECT m.id_number FROM main.members AS m JOIN monitored USING (household_id)
+    WHERE coalesce(nullif(trim(m.status), ''), '正常') = '正常'
+)
 SELECT l.*
 FROM fb_latest_w AS l
 WHERE getvariable('fb_roster_present')
   AND l.result = '属实-已纳入监测'
   AND l.verified_on + CAST(getvariable('inclusion_grace_days') AS INTEGER) < getvariable('as_of')
-  AND NOT EXISTS (
-      SELECT 1 FROM main.households AS h
-      WHERE nullif(trim(h.monitoring_category), '') IS NOT NULL
-        AND (h.household_id = l.household_id
-             OR (l.household_id IS NULL AND h.household_id IN (
-                 SELECT m.household_id FROM main.members AS m
-                 WHERE m.id_number = l.id_number AND coalesce(nullif(trim(m.status), ''), '正常') = '正常'))));
+  AND CASE WHEN l.household_id IS NOT NULL
+           THEN l.household_id NOT IN (SELECT household_id FROM monitored WHERE household_id IS NOT NULL)
+           ELSE l.id_number NOT IN (SELECT id_number FROM monitored_people WHERE id_number IS NOT NULL) END;
 
 UPDATE warnings AS w SET
     verification = l.result,

@@ -6,7 +6,8 @@
 -- A returned row refers to a row the county sent: a warning or logic error of a completed run
 -- published before this one (hist.*), never to a row of this run.
 
-CREATE OR REPLACE TEMP TABLE fb_sent AS
+-- A view, not a table: the joins below push the returned rows' keys into the history scan.
+CREATE OR REPLACE TEMP VIEW fb_sent AS
 SELECT 'W' AS family, w.rule_code, w.household_id,
        CASE WHEN w.in_roster THEN NULL ELSE w.id_number END AS key_id,
        w.id_number AS match_id, CAST(NULL AS VARCHAR) AS member_name,
@@ -24,19 +25,21 @@ CREATE OR REPLACE TEMP TABLE fb_norm AS SELECT * FROM fb_rows;
 -- Candidate published rows per returned row. Warnings: by household when 户编号 is filled (a row
 -- whose 户编号 was changed is judged by the new one), else by ID (out-of-roster person, or a
 -- household whose 户编号 cell was lost). Logic errors: by household and member ID, the member
--- name standing in when the ID cell was mangled.
+-- name standing in when the ID cell was mangled. Two equi-joins, so neither is a nested loop.
 CREATE OR REPLACE TEMP TABLE fb_cand AS
 SELECT n.rid, s.rule_code, s.household_id, s.key_id, s.county, s.township, s.as_of_date, s.finished_at,
-    CASE
-        WHEN n.household_id IS NOT NULL THEN
-            CASE WHEN s.family = 'W' OR s.key_id IS NULL OR s.key_id = n.id_number THEN 0
-                 WHEN s.member_name = n.member_name THEN 1 END
-        ELSE CASE WHEN s.match_id = n.id_number THEN 0 END
-    END AS score
+    CASE WHEN s.family = 'W' OR s.key_id IS NULL OR s.key_id = n.id_number THEN 0
+         WHEN s.member_name = n.member_name THEN 1 END AS score
 FROM fb_norm AS n
 JOIN fb_sent AS s
-  ON s.family = n.family AND s.rule_code = n.rule_code
- AND (s.household_id = n.household_id OR (n.household_id IS NULL AND s.match_id = n.id_number));
+  ON s.family = n.family AND s.rule_code = n.rule_code AND s.household_id = n.household_id
+UNION ALL
+SELECT n.rid, s.rule_code, s.household_id, s.key_id, s.county, s.township, s.as_of_date, s.finished_at,
+    0 AS score
+FROM fb_norm AS n
+JOIN fb_sent AS s
+  ON s.family = n.family AND s.rule_code = n.rule_code AND s.match_id = n.id_number
+WHERE n.household_id IS NULL;
 
 CREATE OR REPLACE TEMP TABLE fb_best AS
 WITH scored AS (
