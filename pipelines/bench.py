@@ -1,0 +1,155 @@
+"""Ingest benchmark: `python -m pipelines.bench --dir bench-data --households N --counties C`.
+
+Generates the sample set once (pipelines.sample.generate; kept when DIR/inbox exists
+with the same size), then times only the ingest stage as the flow runs it (every
+folder through sources.ingest.ingest_folder, two at a time, then resolve_townships)
+into a fresh working database, and prints wall time, rows/s and peak RSS beside the
+"floor": the time DuckDB alone takes to read the same files into tables of raw text.
+
+The floor decodes exactly as the reader does: GBK/GB18030 CSVs are transcoded with
+the same Python chunked decoder before DuckDB's read_csv (DuckDB cannot load its
+encodings extension offline); UTF-8 CSVs and Parquet are read by DuckDB directly;
+workbooks go through fastexcel to Arrow (DuckDB has no loadable xlsx/xls reader
+here). Both sides run after a warm-up, so one-time imports (pandas, pyarrow — the
+first Arrow scan in DuckDB's Python client imports pandas) are not counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+FOLDERS = ["roster", "civil_affairs", "health_insurance", "education", "housing", "disability"]
+
+
+def ensure_data(root: Path, households: int, counties: int, seed: int, as_of: str) -> dict:
+    manifest = root / "manifest.json"
+    if (root / "inbox").exists() and manifest.exists():
+        m = json.loads(manifest.read_text(encoding="utf-8"))
+        if m.get("tables", {}).get("households") == households and len(m.get("counties", [])) == counties:
+            print(f"data: reusing {root}/inbox")
+            return m
+    from pipelines.sample import generate
+
+    t0 = time.perf_counter()
+    m = generate(root, households=households, counties=counties, seed=seed, as_of=as_of)
+    print(f"data: generated {households:,} households in {counties} counties in {time.perf_counter() - t0:.1f}s")
+    return m
+
+
+def _warm_up() -> None:
+    import polars as pl
+    import pyarrow as pa
+
+    con = duckdb.connect()
+    con.from_arrow(pa.table({"a": [1]})).fetchall()
+    con.close()
+    pl.DataFrame({"a": ["x"]}).select(pl.col("a").str.strip_chars())
+
+
+def run_ingest(root: Path, as_of: date) -> dict:
+    from pipelines import store
+    from pipelines.config import load_config
+    from pipelines.context import RunContext
+    from sources.ingest import ingest_folder, resolve_townships
+
+    out = root / "bench-out"
+    shutil.rmtree(out, ignore_errors=True)
+    config = load_config(root / "fangpin.toml") if (root / "fangpin.toml").exists() else None
+    con = store.open_work(out, "bench")
+    ctx = RunContext(run_id="bench", as_of=as_of, inbox=root / "inbox", out=out,
+                     config=config or load_config(None), con=con)
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = dict(zip(FOLDERS, pool.map(lambda f: ingest_folder(ctx, f), FOLDERS), strict=True))
+    towns = resolve_townships(ctx)
+    wall = time.perf_counter() - t0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    counts = {t: c for r in results.values() for t, c in r.items()}
+    con.close()
+    store.discard_work(out, "bench")
+    shutil.rmtree(out, ignore_errors=True)
+    return {"wall": wall, "peak_rss_mb": rss, "counts": counts, "townships": towns}
+
+
+def floor_seconds(inbox: Path) -> float:
+    """DuckDB reading every inbox file into a raw-text table, decoding as the reader does."""
+    import fastexcel
+    import pyarrow as pa
+
+    from sources.read import (
+        CSV_SUFFIXES,
+        EXCEL_SUFFIXES,
+        PARQUET_SUFFIXES,
+        _transcode,
+        detect_encoding,
+    )
+
+    files = sorted(p for p in inbox.rglob("*") if p.is_file() and not p.name.startswith((".", "~$")))
+    con = duckdb.connect()
+    t0 = time.perf_counter()
+    for i, p in enumerate(files):
+        suffix = p.suffix.lower()
+        if suffix in CSV_SUFFIXES:
+            with open(p, "rb") as fh:
+                enc = detect_encoding(fh.read(1 << 20))
+            src, tmp = p, None
+            if enc != "utf-8":
+                fd, name = tempfile.mkstemp(suffix=".csv")
+                os.close(fd)
+                tmp = Path(name)
+                _transcode(p, enc, tmp)
+                src = tmp
+            con.execute(f"CREATE TABLE t{i} AS SELECT * FROM read_csv(?, all_varchar = true, header = false,"
+                        " null_padding = true, ignore_errors = true)", [str(src)])
+            if tmp:
+                tmp.unlink()
+        elif suffix in PARQUET_SUFFIXES:
+            con.execute(f"CREATE TABLE t{i} AS SELECT * FROM read_parquet(?)", [str(p)])
+        elif suffix in EXCEL_SUFFIXES:
+            reader = fastexcel.read_excel(str(p))
+            for j, name in enumerate(reader.sheet_names):
+                arrow = pa.table(reader.load_sheet(name, header_row=None, dtypes="string", skip_rows=0).to_arrow())
+                con.register("sheet_arrow", arrow)
+                con.execute(f"CREATE TABLE t{i}_{j} AS SELECT * FROM sheet_arrow")
+                con.unregister("sheet_arrow")
+    seconds = time.perf_counter() - t0
+    con.close()
+    return seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dir", default="bench-data", type=Path)
+    ap.add_argument("--households", type=int, default=100_000)
+    ap.add_argument("--counties", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--as-of", default="2026-11-24")
+    args = ap.parse_args(argv)
+    root = args.dir
+    ensure_data(root, args.households, args.counties, args.seed, args.as_of)
+    _warm_up()
+    res = run_ingest(root, date.fromisoformat(args.as_of))
+    floor = floor_seconds(root / "inbox")
+    rows = sum(c["read"] for t, c in res["counts"].items())
+    print(f"{'table':28} {'read':>10} {'loaded':>10} {'rejected':>9} {'dups':>7}")
+    for t, c in sorted(res["counts"].items()):
+        print(f"{t:28} {c['read']:>10,} {c['loaded']:>10,} {c['rejected']:>9,} {c['duplicates']:>7,}")
+    print(f"ingest wall time   {res['wall']:8.2f} s   ({rows / res['wall']:,.0f} rows/s, {rows:,} rows)")
+    print(f"peak RSS           {res['peak_rss_mb']:8.0f} MB")
+    print(f"floor (DuckDB)     {floor:8.2f} s   ingest / floor = {res['wall'] / floor:.2f} (target ≤ 3)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
