@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
+import os
 import shutil
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -231,19 +234,52 @@ EXPORT_MEASURES = [
 
 # ---- orchestration ----------------------------------------------------------------------------
 def generate(
-    out: Path, households: int = 2000, counties: int = 1, seed: int = 7, as_of: str = "2026-11-24"
+    out: Path,
+    households: int = 2000,
+    counties: int = 1,
+    seed: int = 7,
+    as_of: str = "2026-11-24",
+    workers: int | None = None,
 ) -> dict:
-    """Write OUT/inbox, OUT/fangpin.toml and OUT/manifest.json; return the manifest."""
+    """Write OUT/inbox, OUT/fangpin.toml and OUT/manifest.json; return the manifest.
+
+    Counties are independent (each has its own random stream, seeded by (seed, county), and
+    its own files), so they are built in parallel processes, one county in memory per worker;
+    the manifest is merged in county order, so the output does not depend on the workers.
+    """
     out = Path(out)
     inbox = out / "inbox"
     if inbox.exists():
         shutil.rmtree(inbox)
     for f in FOLDERS:
         (inbox / f).mkdir(parents=True)
-    a = date.fromisoformat(as_of)
-    manifest: dict = {
-        "as_of": as_of,
-        "seed": seed,
+    per = [
+        households // counties + (1 if i < households % counties else 0) for i in range(counties)
+    ]
+    jobs = [(str(inbox), ci, n, seed, as_of, counties > 1) for ci, n in enumerate(per)]
+    workers = workers or min(os.cpu_count() or 1, 4)
+    if counties == 1 or workers == 1:
+        parts = [write_county(*job) for job in jobs]
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            parts = list(pool.map(write_county, *zip(*jobs, strict=True), chunksize=1))
+    manifest = merge_manifest(parts, as_of, seed)
+    (out / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    aliases = {
+        c["county"]: {c["townships"][0]: [c["townships"][0][:-1] + "片区"]}
+        for c in manifest["counties"]
+    }
+    (out / "fangpin.toml").write_text(
+        config_toml(manifest, aliases, date.fromisoformat(as_of), counties > 1), encoding="utf-8"
+    )
+    return manifest
+
+
+def empty_manifest() -> dict:
+    return {
         "counties": [],
         "tables": {},
         "rejects": {},
@@ -254,39 +290,51 @@ def generate(
         "files": [],
         "planted": {r: [] for r in RULES},
         "near_misses": {r: [] for r in RULES},
-        "person_level": sorted(PERSON_LEVEL),
     }
-    per = [
-        households // counties + (1 if i < households % counties else 0) for i in range(counties)
-    ]
-    aliases: dict[str, dict[str, list[str]]] = {}
-    for ci, n in enumerate(per):
-        rng = np.random.default_rng([seed, ci])
-        c = build_county(rng, ci, n, a)
-        w = Writer(inbox, c, a, rng, rich=(ci == 0), multi=counties > 1, manifest=manifest)
-        w.write_all()
-        aliases[c.name] = {c.townships[0]: [c.townships[0][:-1] + "片区"]}
-        manifest["counties"].append(
-            {
-                "county": c.name,
-                "code": c.code,
-                "townships": c.townships,
-                "export_townships": c.export_townships,
-                "households": c.tables["households"].height,
-            }
-        )
+
+
+def write_county(inbox: str, ci: int, n: int, seed: int, as_of: str, multi: bool) -> dict:
+    """Build and write one county; return its part of the manifest."""
+    a = date.fromisoformat(as_of)
+    part = empty_manifest()
+    rng = np.random.default_rng([seed, ci])
+    c = build_county(rng, ci, n, a)
+    Writer(Path(inbox), c, a, rng, rich=(ci == 0), multi=multi, manifest=part).write_all()
+    part["counties"].append(
+        {
+            "county": c.name,
+            "code": c.code,
+            "townships": c.townships,
+            "export_townships": c.export_townships,
+            "households": c.tables["households"].height,
+        }
+    )
+    for r in RULES:
+        part["planted"][r] += c.planted.get(r, [])
+        part["near_misses"][r] += c.near_misses.get(r, [])
+    return part
+
+
+def merge_manifest(parts: list[dict], as_of: str, seed: int) -> dict:
+    m = empty_manifest()
+    m.update(as_of=as_of, seed=seed, person_level=sorted(PERSON_LEVEL))
+    for p in parts:
+        for key in ("counties", "skipped_sheets", "files"):
+            m[key] += p[key]
+        for key in ("tables", "duplicates", "unresolved_townships"):
+            for t, n in p[key].items():
+                m[key][t] = m[key].get(t, 0) + n
+        for t, r in p["rejects"].items():
+            e = m["rejects"].setdefault(t, {"count": 0, "reasons": []})
+            e["count"] += r["count"]
+            e["reasons"] = sorted(set(e["reasons"]) | set(r["reasons"]))
+        m["s07_mismatches"] += p["s07_mismatches"]
         for r in RULES:
-            manifest["planted"][r] += c.planted.get(r, [])
-            manifest["near_misses"][r] += c.near_misses.get(r, [])
-    manifest["files"].sort()
-    manifest["skipped_sheets"].sort()
-    (out / "manifest.json").write_text(
-        json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8"
-    )
-    (out / "fangpin.toml").write_text(
-        config_toml(manifest, aliases, a, counties > 1), encoding="utf-8"
-    )
-    return manifest
+            m["planted"][r] += p["planted"][r]
+            m["near_misses"][r] += p["near_misses"][r]
+    m["files"].sort()
+    m["skipped_sheets"].sort()
+    return m
 
 
 def config_toml(manifest: dict, aliases: dict, a: date, multi: bool) -> str:
