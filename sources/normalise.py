@@ -113,7 +113,7 @@ def id_problem(normalised: pl.Expr, good_check: pl.Expr, raw: pl.Expr, as_of: da
     float_form = ((as_float / 1000).round(0) * 1000).cast(pl.Int64, strict=False).cast(pl.String)
     return (
         pl.when(s.is_null()).then(pl.lit(f"{label}为空"))
-        .when(s.str.contains(r"^\d(\.\d+)?E\+?\d+$"))
+        .when(s.str.contains(r"^\d(\.\d+)?[Ee]\+?\d+$"))
         .then(pl.lit(f"{label}无法恢复：被Excel转为科学计数法（") + raw_text + pl.lit("）"))
         .when((s.str.contains(r"^\d{15}000$") | (s.str.contains(r"^\d{18}$") & (float_form == s))) & ~good_check)
         .then(pl.lit(f"{label}无法恢复：被Excel按数字保存，只剩15位有效数字（校验位不符）"))

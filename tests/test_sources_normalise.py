@@ -32,19 +32,20 @@ def test_ids_normalised_and_problems_named():
     x_end = next(mkid(f"1101051949123{n:03d}1") for n in range(1000) if mkid(f"1101051949123{n:03d}1").endswith("X"))
     got = ids([good, f" {good[:6]} {good[6:]}'", "'" + good, x_end.lower(),
                "".join(chr(0xFF10 + int(c)) if c.isdigit() else "ｘ" for c in x_end),
-               "110105491231002", "6.20422E+17", "620422199001011000", "620422199001010944",
+               "110105491231002", "6.20422E+17", "6.20422e+17", "620422199001011000", "620422199001010944",
                good[:17] + ("1" if good[17] != "1" else "2"), mkid("11010519490230002"),
                mkid("11010520301231002"), "1101051949", None, "  "])
     assert [g[0] for g in got[:6]] == [good, good, good, x_end, x_end, mkid("11010519491231002")]
     assert all(p is None for _, p in got[:6])
     assert got[6][1] == "身份证号无法恢复：被Excel转为科学计数法（6.20422E+17）"
-    assert got[7][1].startswith("身份证号无法恢复：被Excel按数字保存")
+    assert got[7][1] == "身份证号无法恢复：被Excel转为科学计数法（6.20422e+17）"
     assert got[8][1].startswith("身份证号无法恢复：被Excel按数字保存")
-    assert got[9][1] == "身份证号无效：校验位错误"
-    assert got[10][1] == "身份证号无效：出生日期不存在"
-    assert got[11][1] == "身份证号无效：出生日期不存在"  # born after the as-of date
-    assert got[12][1].startswith("身份证号无效：不是18位")
-    assert got[13] == (None, "身份证号为空") and got[14] == (None, "身份证号为空")
+    assert got[9][1].startswith("身份证号无法恢复：被Excel按数字保存")
+    assert got[10][1] == "身份证号无效：校验位错误"
+    assert got[11][1] == "身份证号无效：出生日期不存在"
+    assert got[12][1] == "身份证号无效：出生日期不存在"  # born after the as-of date
+    assert got[13][1].startswith("身份证号无效：不是18位")
+    assert got[14] == (None, "身份证号为空") and got[15] == (None, "身份证号为空")
 
 
 def test_dates_every_form_of_inputs_md():
