@@ -239,11 +239,24 @@ def generate(
     counties: Annotated[int, typer.Option(help="Number of counties")] = 1,
     seed: Annotated[int, typer.Option(help="Random seed")] = 7,
     as_of: Annotated[str, typer.Option("--as-of", help="Reference date the data is made for")] = "2026-11-24",
+    workers: Annotated[int | None, typer.Option(help="Parallel county writers (default: CPUs, at most 4)")] = None,
 ) -> None:
-    """Write a fictional county (or province) inbox with every quirk of inputs.md and planted cases."""
+    """Write a fictional county (or province) inbox with every quirk of inputs.md and planted cases.
+
+    OUT/inbox/ is the inbox, OUT/fangpin.toml its configuration, OUT/manifest.json what was planted.
+    """
+    import time
+
     from pipelines.sample import generate as gen
 
-    gen(out=out, households=households, counties=counties, seed=seed, as_of=as_of)
+    t0 = time.perf_counter()
+    m = gen(out=out, households=households, counties=counties, seed=seed, as_of=as_of, workers=workers)
+    rows = sum(m["tables"].values()) - sum(m["tables"].get(t, 0) for t in ("households", "members", "measures"))
+    typer.echo(
+        f"wrote {out}/inbox: {m['tables']['households']:,} households, {m['tables']['members']:,} members, "
+        f"{rows:,} department rows in {len(m['counties'])} counties ({time.perf_counter() - t0:.1f} s); "
+        f"config {out}/fangpin.toml, manifest {out}/manifest.json"
+    )
 
 
 if __name__ == "__main__":

@@ -734,8 +734,15 @@ class Writer:
         import xlwt
 
         wb = xlwt.Workbook(encoding="utf-8")
-        ws = wb.add_sheet("学籍")
         datef = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+        per_sheet = 60000  # a legacy sheet holds 65,536 rows
+        for k in range(max(1, -(-df.height // per_sheet))):
+            ws = wb.add_sheet("学籍" if k == 0 else f"学籍{k + 1}")
+            self.xls_rows(ws, headers, df[k * per_sheet : (k + 1) * per_sheet], datef)
+        wb.save(str(path))
+
+    @staticmethod
+    def xls_rows(ws, headers: list[str], df: pl.DataFrame, datef) -> None:
         for j, h in enumerate(headers):
             ws.write(0, j, h)
         for i, row in enumerate(df.iter_rows(), start=1):
@@ -746,7 +753,6 @@ class Writer:
                     ws.write(i, j, int(v[2:]))
                 elif v:
                     ws.write(i, j, v)
-        wb.save(str(path))
 
     # -- the roster ----------------------------------------------------------------------------
     def roster(self) -> None:
