@@ -18,6 +18,7 @@ Choices where the spec is silent (also in the final report):
 from __future__ import annotations
 
 import re
+import time
 from datetime import date, timedelta
 
 import duckdb
@@ -108,26 +109,24 @@ CREATE OR REPLACE TEMP TABLE screening_hits (
 )
 """
 
+# A warning's identity within its rule: the household, or the out-of-roster person's ID.
+KEY = "CASE WHEN household_id IS NOT NULL THEN 'H:' || household_id ELSE 'P:' || coalesce(id_number, '') END"
+
 # One row per (rule, household) / (rule, out-of-roster id_number), whatever the rule SQL gave.
 CURRENT_SQL = """
 CREATE OR REPLACE TEMP TABLE screening_current AS
-SELECT *,
-       CASE WHEN household_id IS NULL THEN id_number END AS person_key
+SELECT *, {KEY} AS wkey
 FROM screening_hits
 QUALIFY row_number() OVER (
-    PARTITION BY rule_code, household_id, CASE WHEN household_id IS NULL THEN id_number END
-    ORDER BY township NULLS LAST, village NULLS LAST, id_number, evidence) = 1
+    PARTITION BY rule_code, wkey ORDER BY township NULLS LAST, village NULLS LAST, id_number, evidence) = 1
 """
 
 PREVIOUS_SQL = """
 CREATE OR REPLACE TEMP TABLE screening_previous AS
-SELECT *,
-       CASE WHEN household_id IS NULL THEN id_number END AS person_key
+SELECT *, {KEY} AS wkey
 FROM hist.warnings
 WHERE run_id = ? AND status IN ('新增', '持续')
-QUALIFY row_number() OVER (
-    PARTITION BY rule_code, household_id, CASE WHEN household_id IS NULL THEN id_number END
-    ORDER BY first_seen_date, first_seen_run) = 1
+QUALIFY row_number() OVER (PARTITION BY rule_code, wkey ORDER BY first_seen_date, first_seen_run) = 1
 """
 
 INSERT_SQL = """
@@ -142,9 +141,7 @@ WITH fired AS (
            CASE WHEN p.rule_code IS NULL THEN '新增' ELSE '持续' END AS status
     FROM screening_current AS c
     LEFT JOIN screening_previous AS p
-      ON p.rule_code = c.rule_code
-     AND p.household_id IS NOT DISTINCT FROM c.household_id
-     AND p.person_key IS NOT DISTINCT FROM c.person_key
+      ON p.rule_code = c.rule_code AND p.wkey = c.wkey
 ),
 gone AS (
     SELECT p.rule_code, p.household_id, p.id_number, p.name, p.county, p.township, p.village, p.in_roster,
@@ -156,10 +153,7 @@ gone AS (
     FROM screening_previous AS p
     JOIN screening_rules AS r ON r.rule_code = p.rule_code
     WHERE NOT EXISTS (
-        SELECT 1 FROM screening_current AS c
-        WHERE c.rule_code = p.rule_code
-          AND c.household_id IS NOT DISTINCT FROM p.household_id
-          AND c.person_key IS NOT DISTINCT FROM p.person_key)
+        SELECT 1 FROM screening_current AS c WHERE c.rule_code = p.rule_code AND c.wkey = p.wkey)
 ),
 everything AS (
     SELECT * FROM fired
@@ -181,6 +175,9 @@ def run_screening(ctx: RunContext) -> dict[str, int]:
     con = ctx.cursor()
     set_parameters(con, ctx.config, ctx.as_of, ctx.run_id)
     create_models(con)
+    t0 = time.perf_counter()
+    _materialise_models(con)
+    seconds = {"models": round(time.perf_counter() - t0, 3)}
     rules = family("W")
     con.execute(HITS_DDL)
     ran: list[str] = []
@@ -191,11 +188,14 @@ def run_screening(ctx: RunContext) -> dict[str, int]:
             skipped[rule.code] = reason
             ctx.skip("rule", rule.code, reason)
             continue
+        t0 = time.perf_counter()
         con.execute(f"INSERT INTO screening_hits SELECT '{rule.code}', * FROM ({rule_sql(rule.code).strip().rstrip(';')})")
+        seconds[rule.code] = round(time.perf_counter() - t0, 3)
         ran.append(rule.code)
-    con.execute(CURRENT_SQL)
+    t0 = time.perf_counter()
+    con.execute(CURRENT_SQL.replace("{KEY}", KEY))
     prev = _previous_run(con, ctx.as_of)
-    con.execute(PREVIOUS_SQL, [prev])
+    con.execute(PREVIOUS_SQL.replace("{KEY}", KEY), [prev])
     _deadlines(con, ctx, rules)
     _register(con, "screening_rules", pl.DataFrame(
         [(r.code, r.risk_type, "ran" if r.code in ran else "skipped", skipped.get(r.code, "").split(" (")[0])
@@ -204,6 +204,8 @@ def run_screening(ctx: RunContext) -> dict[str, int]:
         orient="row",
     ))
     con.execute(INSERT_SQL, {"run_id": ctx.run_id, "as_of": ctx.as_of})
+    seconds["history"] = round(time.perf_counter() - t0, 3)
+    ctx.notes["screening_seconds"] = seconds
     counts = dict(
         con.execute(
             "SELECT rule_code, count(*) FILTER (WHERE status IN ('新增', '持续')) FROM warnings"
@@ -228,12 +230,28 @@ def run_screening(ctx: RunContext) -> dict[str, int]:
     ).fetchall():
         ctx.skip("routing", code, f"{n} 条预警的部门记录乡镇无法对应本县乡镇，未能分发到乡镇工作簿"
                                   f" ({n} warnings whose township does not resolve)")
+    for name in reversed(SHARED_MODELS):
+        con.execute(f"DROP TABLE IF EXISTS temp.main.{name}")
     con.execute("DROP TABLE IF EXISTS screening_hits")
     con.execute("DROP TABLE IF EXISTS screening_current")
     con.execute("DROP TABLE IF EXISTS screening_previous")
     con.execute("DROP TABLE IF EXISTS screening_deadlines")
     con.execute("DROP TABLE IF EXISTS screening_rules")
     return counts
+
+
+SHARED_MODELS = ("deaths_asof", "active_members", "roster_persons", "deceased_ids")
+
+
+def _materialise_models(con: duckdb.DuckDBPyConnection) -> None:
+    """Compute the shared views once for all ten rules.
+
+    A temp table shadows the view of the same name for this cursor only, so the rule files
+    keep reading `roster_persons` etc. as an analyst would, with the same rows.
+    """
+    for name in SHARED_MODELS:
+        con.execute(f"DROP TABLE IF EXISTS temp.main.{name}")
+        con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}")
 
 
 def _deadlines(con: duckdb.DuckDBPyConnection, ctx: RunContext, rules: list[Rule]) -> None:

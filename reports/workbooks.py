@@ -24,6 +24,7 @@ Choices where outputs.md is silent:
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 
@@ -292,8 +293,8 @@ def _freshness(ctx) -> dict[str, list[tuple]]:
     return out
 
 
-def _write_notes(w: _Writer, ctx, county: str, township: str | None, wrows: pl.DataFrame,
-                 erows: pl.DataFrame, freshness: list[tuple], registry: dict[str, Rule]) -> None:
+def _write_notes(w: _Writer, ctx, county: str, township: str | None, listed: list[dict],
+                 verified: list[dict], erows: list[dict], freshness: list[tuple]) -> None:
     ws = w.book.add_worksheet("说明")
     ws.set_column(0, 0, 14)
     ws.set_column(1, 1, 30)
@@ -306,10 +307,9 @@ def _write_notes(w: _Writer, ctx, county: str, township: str | None, wrows: pl.D
     facts = [
         ("县", county), ("乡镇", township or "乡镇未识别（部门记录乡镇无法对应本县乡镇）"),
         ("基准日期", ctx.as_of.isoformat()),
-        ("预警名单", f"{len(wrows.filter(~pl.col('suppressed')))} 条（新增 "
-                     f"{len(wrows.filter(~pl.col('suppressed') & (pl.col('status') == '新增')))} 条，已标黄）"),
+        ("预警名单", f"{len(listed)} 条（新增 {sum(r['status'] == '新增' for r in listed)} 条，已标黄）"),
         ("逻辑错误", f"{len(erows)} 条"),
-        ("已核实", f"{len(wrows.filter(pl.col('suppressed')))} 条（核实为不属实或属实-暂不纳入，暂停预警）"),
+        ("已核实", f"{len(verified)} 条（核实为不属实或属实-暂不纳入，暂停预警）"),
         ("监测标准", f"{line:,.2f} 元/人·年（{ctx.as_of.year}年）" if line is not None
          else f"未配置{ctx.as_of.year}年监测标准，W09、L03 本次未运行"),
         ("填写说明", "请在“核实结果”“核实人”“核实日期”三列填写核实情况后报回县乡村振兴局。预警核实结果可填："
@@ -335,8 +335,7 @@ def _write_notes(w: _Writer, ctx, county: str, township: str | None, wrows: pl.D
     for c, h in enumerate(["规则", "名称", "含义", "风险类型", "核实时限", "来源部门", "本乡镇条数"]):
         ws.write_string(r, c, h, w.head)
     r += 1
-    counts = dict(wrows.group_by("rule_code").len().iter_rows()) if len(wrows) else {}
-    counts |= dict(erows.group_by("rule_code").len().iter_rows()) if len(erows) else {}
+    counts = Counter(r["rule_code"] for r in listed) + Counter(r["rule_code"] for r in erows)
     for rule in family("W") + family("L"):
         period = (rule.verify_within.replace("working days", "个工作日").replace("days", "天")
                   .replace("months", "个月").replace(" ", "")) if rule.verify_within else "—"
@@ -370,21 +369,28 @@ def _write_notes(w: _Writer, ctx, county: str, township: str | None, wrows: pl.D
     ws.fit_to_pages(1, 0)
 
 
-def _write_one(path: Path, ctx, county: str, township: str | None, wrows: pl.DataFrame,
-               erows: pl.DataFrame, freshness: list[tuple], registry: dict[str, Rule]) -> None:
+def _write_one(path: Path, ctx, county: str, township: str | None, wrows: list[dict],
+               erows: list[dict], freshness: list[tuple], registry: dict[str, Rule]) -> None:
     title = f"{county}{township or '（乡镇未识别）'} 防返贫部门筛查预警与逻辑错误核实表"
     w = _Writer(path, ctx.as_of, title)
-    for name, frame in (("预警名单", wrows.filter(~pl.col("suppressed"))),
-                        ("已核实", wrows.filter(pl.col("suppressed")))):
-        rows = list(frame.iter_rows(named=True))
+    listed = [r for r in wrows if not r["suppressed"]]
+    verified = [r for r in wrows if r["suppressed"]]
+    for name, rows in (("预警名单", listed), ("已核实", verified)):
         styles = [w.new if r["status"] == "新增" else w.gone if r["status"] == "已解除" else w.cell for r in rows]
         w.table(name, WARNING_COLUMNS, [_warning_cells(r, registry) for r in rows], styles, WARNING_RESULTS)
         if name == "预警名单":
-            w.table("逻辑错误", ERROR_COLUMNS,
-                    [_error_cells(r, registry) for r in erows.iter_rows(named=True)],
+            w.table("逻辑错误", ERROR_COLUMNS, [_error_cells(r, registry) for r in erows],
                     [w.cell] * len(erows), ERROR_RESULTS)
-    _write_notes(w, ctx, county, township, wrows, erows, freshness, registry)
+    _write_notes(w, ctx, county, township, listed, verified, erows, freshness)
     w.close()
+
+
+def _partition(frame: pl.DataFrame) -> dict[tuple, list[dict]]:
+    """(county, township) -> that township's rows as dicts, in the frame's (sorted) order."""
+    if not len(frame):
+        return {}
+    return {k: part.to_dicts()
+            for k, part in frame.partition_by(["county", "township"], as_dict=True, maintain_order=True).items()}
 
 
 def write_township_workbooks(ctx) -> list[Path]:
@@ -401,23 +407,20 @@ def write_township_workbooks(ctx) -> list[Path]:
         {(c, t) for c, t in warnings.select("county", "township").unique().iter_rows() if t is not None}
         | {(c, t) for c, t in errors.select("county", "township").unique().iter_rows() if t is not None}
     )
-    w_parts = {k: v for k, v in warnings.partition_by(["county", "township"], as_dict=True).items()} \
-        if len(warnings) else {}
-    e_parts = {k: v for k, v in errors.partition_by(["county", "township"], as_dict=True).items()} \
-        if len(errors) else {}
-    empty_w, empty_e = warnings.clear(), errors.clear()
+    w_parts = _partition(warnings)
+    e_parts = _partition(errors)
     written: list[Path] = []
     for county, township in keys:
         path = folder / f"{_safe_name(county)}_{_safe_name(township)}_{ctx.as_of.isoformat()}.xlsx"
-        _write_one(path, ctx, county, township, w_parts.get((county, township), empty_w),
-                   e_parts.get((county, township), empty_e), freshness.get(county, []), registry)
+        _write_one(path, ctx, county, township, w_parts.get((county, township), []),
+                   e_parts.get((county, township), []), freshness.get(county, []), registry)
         written.append(path)
     unrouted = []
     for (county, township), part in w_parts.items():
         if township is None:
             path = ctx.reports_dir / "unrouted" / f"{_safe_name(county)}_乡镇未识别_{ctx.as_of.isoformat()}.xlsx"
             path.parent.mkdir(parents=True, exist_ok=True)
-            _write_one(path, ctx, county, None, part, empty_e, freshness.get(county, []), registry)
+            _write_one(path, ctx, county, None, part, [], freshness.get(county, []), registry)
             unrouted.append(path)
     ctx.notes["unrouted_workbooks"] = [str(p) for p in sorted(unrouted)]
     return written

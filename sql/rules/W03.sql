@@ -4,23 +4,30 @@
 --   extract holds no record at all for that year.
 -- Policy: 两不愁三保障 基本医疗有保障; 甘肃整改通知 三保障未实现.
 -- Reads: as_of.
-WITH enrolment_year AS (
-    SELECT *
+WITH enrolment_year AS MATERIALIZED (
+    SELECT id_number, enrolment_status
     FROM health_enrolment
     WHERE year = year(getvariable('as_of'))
 ),
 
+not_enrolled AS (
+    SELECT m.household_id, m.id_number, m.name
+    FROM active_members AS m
+    WHERE NOT EXISTS (
+            SELECT 1 FROM enrolment_year AS e
+            WHERE e.id_number = m.id_number AND e.enrolment_status = '已参保')
+      AND NOT EXISTS (SELECT 1 FROM deceased_ids AS d WHERE d.id_number = m.id_number)
+),
+
 member_status AS (
     SELECT
-        m.household_id,
-        m.id_number,
-        m.name,
-        bool_or(e.enrolment_status = '已参保') AS enrolled,
+        n.household_id,
+        n.id_number,
+        n.name,
         string_agg(DISTINCT e.enrolment_status, '、' ORDER BY e.enrolment_status) AS statuses
-    FROM active_members AS m
+    FROM not_enrolled AS n
     LEFT JOIN enrolment_year AS e USING (id_number)
-    WHERE NOT EXISTS (SELECT 1 FROM deceased_ids AS d WHERE d.id_number = m.id_number)
-    GROUP BY m.household_id, m.id_number, m.name
+    GROUP BY ALL
 ),
 
 hits AS (
@@ -35,7 +42,6 @@ hits AS (
         md5(string_agg(concat_ws('|', id_number, coalesce(statuses, '无记录')), ','
                        ORDER BY id_number, name)) AS evidence_key
     FROM member_status
-    WHERE NOT coalesce(enrolled, false)
     GROUP BY household_id
 )
 
