@@ -165,7 +165,8 @@ def source_by_township(con, county_of: dict[str, str], county: str) -> list[dict
     for table, town, checked, failed, s02c, s02f in con.execute(
         """SELECT source_table, township, sum(checked), sum(failed),
                   sum(checked) FILTER (WHERE check_code = 'S02'), sum(failed) FILTER (WHERE check_code = 'S02')
-           FROM main.source_checks WHERE township IS NOT NULL GROUP BY ALL ORDER BY ALL"""
+           FROM main.source_checks WHERE township IS NOT NULL GROUP BY ALL
+           ORDER BY (sum(checked) - sum(failed)) / nullif(sum(checked), 0) NULLS LAST, source_table, township"""
     ).fetchall():
         dept, title = DEPARTMENTS.get(table, ("", table))
         rows.append({
@@ -243,6 +244,7 @@ def build_figures(ctx: RunContext) -> dict:
             "d_errors": _delta(m["errors"], p["errors"]) if p else None,
             "d_warnings": _delta(m["warnings"], p["warnings"]) if p else None,
             "trend": trend(lambda k, key=key: k == key, "error_share"),
+            "trend_verify": trend(lambda k, key=key: k == key, "verify_rate"),
             "rules_l": {c: err_rules.get(key, {}).get(c, 0) for c in l_codes},
             "rules_w": {c: warn_rules.get(key, {}).get(c, 0) for c in w_codes},
             "overdue_w": {c: overdue_rules.get(key, {}).get(c, 0) for c in w_codes},
