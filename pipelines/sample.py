@@ -23,7 +23,7 @@ import multiprocessing
 import os
 import shutil
 from concurrent.futures import ProcessPoolExecutor
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -287,6 +287,7 @@ def empty_manifest() -> dict:
         "skipped_sheets": [],
         "unresolved_townships": {},
         "s07_mismatches": 0,
+        "source_flaws": {},
         "files": [],
         "planted": {r: [] for r in RULES},
         "near_misses": {r: [] for r in RULES},
@@ -329,6 +330,11 @@ def merge_manifest(parts: list[dict], as_of: str, seed: int) -> dict:
             e["count"] += r["count"]
             e["reasons"] = sorted(set(e["reasons"]) | set(r["reasons"]))
         m["s07_mismatches"] += p["s07_mismatches"]
+        for code, per in p.get("source_flaws", {}).items():
+            for t, n in per.items():
+                m["source_flaws"].setdefault(code, {})[t] = (
+                    m["source_flaws"].get(code, {}).get(t, 0) + n
+                )
         for r in RULES:
             m["planted"][r] += p["planted"][r]
             m["near_misses"][r] += p["near_misses"][r]
@@ -383,6 +389,7 @@ def build_county(rng: np.random.Generator, ci: int, n: int, a: date) -> County:
     build_background(rng, c, max(n - n_plant, 30), a, plain)
     for table, df in plant_frames(p).items():
         base = c.tables[table]
+        c.background[table] = base.height
         if table in DEPARTMENT_TABLES:
             df = df.with_columns(county=pl.lit(c.name))
         c.tables[table] = pl.concat([base, df], how="diagonal_relaxed")
@@ -1000,6 +1007,7 @@ class Writer:
                 .otherwise(pl.col("grade"))
                 .alias("grade")
             )
+        df = self.source_flaws(df, table)
         if table == "disability_certificates":
             bad = pl.Series(rng.random(df.height) < 0.02) & pl.col("cert_status").eq("有效")
             df = df.with_columns(
@@ -1057,6 +1065,72 @@ class Writer:
                 sep,
                 blank_rows=3 if self.rich else 0,
             )
+
+    def source_flaws(self, df: pl.DataFrame, table: str) -> pl.DataFrame:
+        """A few background rows that the source checks must flag and no rule reads differently:
+        S03 a completion date after the as-of date (house already 已改造), S04 an unknown visit type,
+        S05 a negative one-off 临时救助 amount dated long ago, S06 a self-paid share that does not add
+        up and a discharge before admission (small amounts, so W01 is unaffected)."""
+        n_bg = self.c.background.get(table, df.height)
+        idx = pl.Series(np.arange(df.height) < n_bg) if n_bg < df.height else pl.lit(True)
+        k = 2 if self.rich else 1
+
+        def mark(cond: pl.Expr, code: str) -> pl.Series:
+            hits = np.flatnonzero(df.select(cond & idx).to_series().to_numpy())
+            chosen = np.zeros(df.height, dtype=bool)
+            if len(hits):
+                chosen[self.rng.choice(hits, size=min(k, len(hits)), replace=False)] = True
+            self.m.setdefault("source_flaws", {}).setdefault(code, {})
+            self.m["source_flaws"][code][table] = self.m["source_flaws"][code].get(table, 0) + int(
+                chosen.sum()
+            )
+            return pl.Series(chosen)
+
+        if table == "health_settlements":
+            off = mark(
+                pl.col("self_paid").is_not_null()
+                & (pl.col("discharge_date") > pl.col("admit_date")),
+                "S06",
+            )
+            swap = mark(
+                pl.col("self_paid").is_not_null()
+                & (pl.col("discharge_date") > pl.col("admit_date"))
+                & ~off,
+                "S06",
+            )
+            odd = mark(pl.col("visit_type") == "普通门诊", "S04")
+            df = df.with_columns(
+                pl.when(off)
+                .then(pl.col("self_paid") + 100)
+                .otherwise(pl.col("self_paid"))
+                .alias("self_paid"),
+                pl.when(swap)
+                .then(pl.col("discharge_date"))
+                .otherwise(pl.col("admit_date"))
+                .alias("admit_date"),
+                pl.when(swap)
+                .then(pl.col("admit_date"))
+                .otherwise(pl.col("discharge_date"))
+                .alias("discharge_date"),
+                pl.when(odd)
+                .then(pl.lit("急诊"))
+                .otherwise(pl.col("visit_type"))
+                .alias("visit_type"),
+            )
+        elif table == "civil_affairs_assistance":
+            neg = mark(pl.col("assistance_type") == "临时救助", "S05")
+            df = df.with_columns(
+                pl.when(neg).then(-pl.col("amount")).otherwise(pl.col("amount")).alias("amount")
+            )
+        elif table == "housing_assessments":
+            late = mark(pl.col("renovation") == "已改造", "S03")
+            df = df.with_columns(
+                pl.when(late)
+                .then(pl.lit(self.a + timedelta(days=30)))
+                .otherwise(pl.col("completed_date"))
+                .alias("completed_date")
+            )
+        return df
 
     def assistance_workbook(self, out: pl.DataFrame, cols: list[str], headers: list[str]) -> None:
         """One sheet per township (by the canonical name the rows were made for) and a 说明 sheet."""

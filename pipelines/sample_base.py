@@ -243,6 +243,7 @@ class County:
     tables: dict[str, pl.DataFrame] = field(default_factory=dict)
     planted: dict[str, list[dict]] = field(default_factory=dict)
     near_misses: dict[str, list[dict]] = field(default_factory=dict)
+    background: dict[str, int] = field(default_factory=dict)  # leading background rows per table
 
 
 def county_geography(rng: np.random.Generator, ci: int) -> tuple[list[str], dict[str, list[str]]]:
