@@ -31,6 +31,11 @@ Decisions where outputs.md is silent:
   fangpin wrote into the next workbook) adds nothing: a row whose (rule, household, ID, result,
   核实日期) is already in the history with the same 核实人 — or with none given now — is counted
   as a duplicate, not recorded again. A changed result or date is recorded: full history.
+  Refused rows of a file left in the inbox are reported again each night, until it is fixed.
+- The latest verification of a row is the one with the latest 核实日期; among equal dates, the
+  one recorded by the later run (a corrected return wins), then the later file name and row.
+- A row whose 户编号 was retyped is judged by the new 户编号 (never by its other cells), so a
+  row edited to another township's household is refused rather than quietly re-matched.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from sources.normalise import clean, date_value, id_strip, name, nfkc
 from sources.read import ReadError, read_excel
 
 FEEDBACK_FOLDER = "feedback"
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 FEEDBACK_SQL = SQL_DIR / "feedback"
 HEADER_SCAN_ROWS = 30
 TOWNSHIP_SUFFIXES = ("人民政府", "办事处", "街道", "镇", "乡")
@@ -192,11 +198,14 @@ def _fingerprint(path: Path) -> str:
 def read_feedback(ctx) -> dict:
     """Record the filled rows of every returned workbook in inbox/feedback/ (see module docstring)."""
     folder = Path(ctx.inbox) / FEEDBACK_FOLDER
-    files = sorted(
-        p for p in folder.rglob("*")
-        if p.is_file() and p.suffix.lower() in (".xlsx", ".xls", ".xlsm") and not p.name.startswith("~$")
-    ) if folder.is_dir() else []
+    found = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith((".", "~$"))) \
+        if folder.is_dir() else []
+    files = [p for p in found if p.suffix.lower() in WORKBOOK_SUFFIXES]
+    for p in found:
+        if p.suffix.lower() not in WORKBOOK_SUFFIXES:
+            ctx.skip("file", p.relative_to(ctx.inbox).as_posix(), "not a workbook: returned feedback is read from .xlsx / .xls")
     summary = {"files": len(files), "rows": 0, "recorded": 0, "duplicates": 0, "rejected": 0, "reasons": {}}
+    ctx.notes["feedback"] = summary
     if not files:
         return summary
     con = ctx.con
@@ -332,10 +341,11 @@ def apply_feedback(ctx) -> dict:
     e = con.execute(
         "SELECT count(*) FILTER (WHERE verification IS NOT NULL), count(*) FILTER (WHERE flag = '整改未生效')"
         " FROM logic_errors WHERE run_id = ?", [ctx.run_id]).fetchone()
-    return {
+    ctx.notes["apply_feedback"] = result = {
         "warnings_verified": w[0], "suppressed": w[1], "核实属实未纳入": w[2], "relisted": w[3] - before,
         "logic_errors_verified": e[0], "整改未生效": e[1],
     }
+    return result
 
 
 def _roster_present(ctx) -> bool:
