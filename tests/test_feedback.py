@@ -558,3 +558,19 @@ def test_sample_twice_with_a_filled_workbook(tmp_path):
     assert ((a[1], a[2]) in held) == suppressed and ((a[1], a[2]) in listed) != suppressed
     assert listed[(b[1], b[2])]["核实结果"] == "属实-已落实帮扶" and listed[(b[1], b[2])]["核实人"] == "李四"
     assert not listed[(c[1], c[2])]["核实结果"]
+
+
+def test_member_row_with_mangled_id_matches_by_name(county):
+    """Excel turned the member's ID into 6.20422E+17: the row still matches its L11 error by 成员姓名."""
+    target = county["inbox"] / "feedback" / f"{COUNTY}_红山镇_2026-11-24.xlsx"
+    fill_like_a_clerk(county["sent"], "逻辑错误", {("L11", "H002"): ("已整改", "张三", "2026-11-30")}, target,
+                      edits={("L11", "H002"): {"证件号码": "6.20422E+17"}})
+    ctx = new_ctx(county["out"], county["inbox"], date(2026, 12, 2))
+    read_feedback(ctx)
+    assert ctx.con.execute("SELECT rule_code, household_id, id_number, result FROM verifications").fetchall() == [
+        ("L11", "H002", MEMBER_ID, "已整改")]
+    add_error(ctx, "L11", "H002", "红山镇", MEMBER_ID, "李小二")
+    add_error(ctx, "L11", "H002", "红山镇", "620422198505051236", "李小三")
+    apply_feedback(ctx)
+    assert ctx.con.execute("SELECT name, verification, flag FROM logic_errors ORDER BY name").fetchall() == [
+        ("李小三", None, None), ("李小二", "已整改", "整改未生效")]
