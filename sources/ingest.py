@@ -90,14 +90,18 @@ def recognise(rows: list[list[object]], specs: list[Spec], config_headers: dict)
 
     Several specs matching the same row: the one with most matched columns wins, then
     the one with the larger share of its columns (a members file is not a national export).
+    A two-row header (group titles above, with some headers merged down over both rows,
+    as national-system exports have) is read as one: a cell of the lower row, or the
+    upper row's where the lower is empty — tried only when neither row matches alone.
     Returns the reason (in Chinese, with the header names tried) when nothing matches.
     """
     lookups = {s.table: s.header_lookup(aliases_for(s, config_headers)) for s in specs}
-    best_partial: tuple[int, int, Spec, list[str]] | None = None
-    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+    partial: list = [None]  # (matched, row index, spec, missing) of the best near miss
+
+    def match(row: list[object], i: int):
         keys = [header_key(v) for v in row]
         if not any(keys):
-            continue
+            return None
         found = []
         for spec in specs:
             lk = lookups[spec.table]
@@ -109,14 +113,30 @@ def recognise(rows: list[list[object]], specs: list[Spec], config_headers: dict)
             missing = [c.name for c in spec.required if c.name not in colmap]
             if not missing:
                 found.append((len(colmap), len(colmap) / len(spec.columns), spec, colmap))
-            elif colmap and (best_partial is None or len(colmap) > best_partial[0]):
-                best_partial = (len(colmap), i, spec, missing)
-        if found:
-            found.sort(key=lambda t: (t[0], t[1]), reverse=True)
-            _, _, spec, colmap = found[0]
-            headers = ["" if v is None else str(v).strip() for v in row]
-            return Match(spec, i, colmap, headers)
-    return _no_match_reason(rows, specs, config_headers, best_partial)
+            elif colmap and (partial[0] is None or len(colmap) > partial[0][0]):
+                partial[0] = (len(colmap), i, spec, missing)
+        if not found:
+            return None
+        found.sort(key=lambda t: (t[0], t[1]), reverse=True)
+        return found[0][2], found[0][3]
+
+    def text(v: object) -> str:
+        return "" if v is None else str(v).strip()
+
+    scan = rows[:HEADER_SCAN_ROWS]
+    for i, row in enumerate(scan):
+        hit = match(row, i)
+        if hit:
+            return Match(hit[0], i, hit[1], [text(v) for v in row])
+        if i + 1 < len(scan) and any(text(v) for v in row) and not match(scan[i + 1], i + 1):
+            lower = scan[i + 1]
+            width = max(len(row), len(lower))
+            both = [text(lower[j] if j < len(lower) else None) or text(row[j] if j < len(row) else None)
+                    for j in range(width)]
+            hit = match(both, i + 1)
+            if hit:
+                return Match(hit[0], i + 1, hit[1], both)
+    return _no_match_reason(rows, specs, config_headers, partial[0])
 
 
 def _no_match_reason(rows, specs, config_headers, best_partial) -> str:

@@ -101,3 +101,17 @@ def test_recognise_members_file_vs_national_export_and_config_alias():
     assert isinstance(recognise(aliased, civil, {}), str)
     m = recognise(aliased, civil, {"civil_affairs_assistance": {"id_number": ["身份证"]}})
     assert m.spec.table == "civil_affairs_assistance" and m.colmap["id_number"] == 1
+
+
+def test_recognise_two_row_header_with_cells_merged_down():
+    roster = specs_for_folder("roster")
+    rows = [
+        ["监测对象信息"],
+        ["户编号", "县(市、区、旗)", "乡(镇)", "家庭成员", None, None, "户情况", None],
+        [None, None, None, "姓名", "证件号码", "与户主关系", "监测对象类别", "人均纯收入(元)"],
+        ["H1", "示例县", "红山镇", "张三", "x", "户主", "边缘易致贫户", "100"],
+    ]
+    m = recognise(rows, roster, {})
+    assert m.spec.table == "national_roster" and m.header_idx == 2
+    assert m.colmap["household_id"] == 0 and m.colmap["name"] == 3 and m.colmap["per_capita_net_income"] == 7
+    assert m.headers[:4] == ["户编号", "县(市、区、旗)", "乡(镇)", "姓名"]
