@@ -64,7 +64,7 @@ def print_summary(summary: dict) -> None:
     sources = summary.get("sources") or {}
     if sources:
         t = Table(title="Rows per source", title_justify="left")
-        for col in ("table", "files", "read", "loaded", "rejected", "duplicates"):
+        for col in ("table", "files/sheets", "read", "loaded", "rejected", "duplicates"):
             t.add_column(col, justify="left" if col == "table" else "right")
         for table, c in sources.items():
             t.add_row(table, str(c["files"]), f"{c['rows_read']:,}", f"{c['rows_loaded']:,}",
@@ -91,9 +91,10 @@ def print_summary(summary: dict) -> None:
         console.print(t)
     elif status == "completed":
         console.print("No warnings and no logic errors.")
-    if summary.get("skipped"):
+    others = [s for s in summary.get("skipped") or [] if s["kind"] not in ("file", "sheet")]
+    if others:
         console.print("[bold]Skipped[/]")
-        for s in summary["skipped"]:
+        for s in others:
             console.print(f"  {s['kind']} {s['name']}: {s['reason']}", markup=False)
     for run_id in summary.get("recovered_runs") or []:
         console.print(f"[yellow]run {run_id} had died before finishing; recorded as failed[/]")

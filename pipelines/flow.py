@@ -215,13 +215,8 @@ def ingest_one(ctx: RunContext, folder: str, reuse_from: str | None) -> str:
         _copy_folder(con, ctx.run_id, folder, tables, reuse_from)
         how = f"unchanged since run {reuse_from}: rows copied, not re-read"
     else:
-        ingest_folder = _stage_function("sources.ingest", "ingest_folder")
-        if ingest_folder is None:
-            ctx.skip("source", folder, "sources.ingest.ingest_folder is not available")
-            how = "not read"
-        else:
-            ingest_folder(ctx, folder)
-            how = "read"
+        _stage_function("sources.ingest", "ingest_folder")(ctx, folder)
+        how = "read"
     _stamp_fingerprints(con, ctx.run_id, folder, ctx.notes["fingerprints"].get(folder, []))
     seconds = round(time.perf_counter() - t0, 3)
     with ctx._lock:
@@ -238,31 +233,17 @@ def is_transient(exc: BaseException) -> bool:
 # ---------------------------------------------------------------- stages
 
 def _stage_function(module: str, name: str):
-    """The stage's function, or None while its module is not written yet.
-
-    Only the stage's own module being absent counts as "not available": any other
-    import error inside an existing stage is a real bug and propagates.
-    """
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
-            return None
-        raise
-    return getattr(mod, name, None)
+    """The stage's function. A missing stage is a broken installation: the run fails, loudly."""
+    fn = getattr(importlib.import_module(module), name, None)
+    if fn is None:
+        raise ImportError(f"{module}.{name} is missing: the installation is incomplete")
+    return fn
 
 
 def _reports(ctx):
     workbooks = _stage_function("reports.workbooks", "write_township_workbooks")
     scorecard = _stage_function("reports.scorecard", "write_scorecard")
-    result = {}
-    for key, fn, label in (("workbooks", workbooks, "reports.workbooks"),
-                           ("scorecard", scorecard, "reports.scorecard")):
-        if fn is None:
-            ctx.skip("stage", label, f"{label} is not available")
-        else:
-            result[key] = fn(ctx)
-    return result
+    return {"workbooks": workbooks(ctx), "scorecard": scorecard(ctx)}
 
 
 STAGE_FUNCTIONS = {
@@ -276,7 +257,7 @@ STAGES = [*STAGE_FUNCTIONS, "reports"]
 
 
 def run_stage(ctx: RunContext, stage: str):
-    """Run one stage, timed; a stage whose module is not there yet is recorded as skipped."""
+    """Run one stage, timed."""
     _emit("stage", stage=stage)
     ctx.notes["stage"] = stage
     t0 = time.perf_counter()
@@ -284,23 +265,17 @@ def run_stage(ctx: RunContext, stage: str):
         if stage == "reports":
             return _reports(ctx)
         module, name = STAGE_FUNCTIONS[stage]
-        fn = _stage_function(module, name)
-        if fn is None:
-            ctx.skip("stage", stage, f"{module}.{name} is not available")
-            return None
-        return fn(ctx)
+        return _stage_function(module, name)(ctx)
     finally:
         ctx.stage_seconds[stage] = round(ctx.stage_seconds.get(stage, 0) + time.perf_counter() - t0, 3)
         _emit("stage_done", stage=stage, seconds=ctx.stage_seconds[stage])
 
 
 def resolve_townships(ctx: RunContext) -> None:
-    """sources.ingest.resolve_townships(ctx) after every folder is loaded, when the reader provides it."""
-    fn = _stage_function("sources.ingest", "resolve_townships")
-    if fn is not None:
-        t0 = time.perf_counter()
-        fn(ctx)
-        ctx.stage_seconds["townships"] = round(time.perf_counter() - t0, 3)
+    """sources.ingest.resolve_townships(ctx) once every folder is loaded (copied rows included)."""
+    t0 = time.perf_counter()
+    _stage_function("sources.ingest", "resolve_townships")(ctx)
+    ctx.stage_seconds["townships"] = round(time.perf_counter() - t0, 3)
 
 
 def _ingest_plain(ctx: RunContext, plan: dict[str, str]) -> None:
