@@ -151,3 +151,44 @@ def test_suite_is_built_from_the_source_spec():
     assert "date_not_after_as_of:start_date" in keys
     assert "date_not_after_as_of:end_date" not in keys      # planned end dates may lie ahead
     assert len(suite.gx_suite().expectations) == len(suite.checks)
+
+
+SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample"
+
+
+@pytest.mark.skipif(not (SAMPLE / "manifest.json").exists(), reason="data/sample not generated")
+def test_sample_inbox_matches_its_manifest(tmp_path):
+    """Real files (GBK CSV, xlsx with title rows, xls, Parquet) through the real ingest, then S01–S10:
+    the rejects, duplicates, unresolvable townships and certificate mismatches the generator planted."""
+    import json
+
+    from pipelines.config import load_config
+    from sources.ingest import ingest_folder, resolve_townships
+
+    manifest = json.loads((SAMPLE / "manifest.json").read_text(encoding="utf-8"))
+    con = store.open_work(tmp_path, "s1")
+    ctx = RunContext(run_id="s1", as_of=date.fromisoformat(manifest["as_of"]), inbox=SAMPLE / "inbox",
+                     out=tmp_path, config=load_config(SAMPLE / "fangpin.toml"), con=con)
+    for folder in ("roster", "civil_affairs", "health_insurance", "education", "housing", "disability"):
+        ingest_folder(ctx, folder)
+    resolve_townships(ctx)
+    run_source_checks(ctx)
+    got = {(t, c): (k, f) for t, c, k, f in con.execute(
+        "SELECT source_table, check_code, checked, failed FROM source_checks WHERE township IS NULL").fetchall()}
+    for table, rows in manifest["tables"].items():
+        if table in ("households", "members", "measures"):
+            continue
+        assert got[(table, "S01")][1] == 0, table
+        assert got[(table, "S02")] == (rows + manifest["rejects"][table]["count"],
+                                       manifest["rejects"][table]["count"]), table
+        assert got[(table, "S10")][1] == manifest["duplicates"][table], table
+        assert got[(table, "S08")] == (rows, manifest["unresolved_townships"][table]), table
+        assert got[(table, "S09")][0] == 1
+    assert got[("disability_certificates", "S07")][1] == manifest["s07_mismatches"]
+    per_town = con.execute(
+        "SELECT source_table, check_code, sum(checked), sum(failed) FROM source_checks"
+        " WHERE township IS NOT NULL AND check_code = 'S04' GROUP BY ALL").fetchall()
+    for table, code, checked, failed in per_town:
+        overall_checked, overall_failed = got[(table, code)]
+        assert checked <= overall_checked and failed <= overall_failed
+    con.close()
