@@ -192,7 +192,7 @@ def _row_checks(ctx: RunContext, con, suite: SourceSuite, ge_results: list) -> l
         aliases = list(_id_headers(table)) + list(ctx.config.headers.get(table, {}).get(suite.id_column, []))
         reason_sql = "(" + " OR ".join(f"contains(reason, '{h}')" for h in aliases) + ")"
         _add_rejects(ctx, con, suite, "S02", reason_sql, by_code, details, "因证件号码拒收")
-    _add_unparsed(ctx, suite, by_code, details)
+    _add_unparsed(ctx, con, suite, by_code, details)
 
     out = []
     for code in sorted(by_code):
@@ -208,12 +208,42 @@ def _id_headers(table: str) -> tuple[str, ...]:
     return tuple(h for c in spec(table)["columns"] if c["type"] == "id" for h in c["headers"])
 
 
-def _add_unparsed(ctx: RunContext, suite: SourceSuite, by_code, details) -> None:
-    """Cells the ingest could not parse (loaded as null, ctx.notes["ingest_unparsed"]): S03 dates, S05 money.
+UNPARSED_MARK = "未能识别的值（按空值入库）："
 
-    The ingest counts them per column for the whole extract only, so they enter the overall figures.
+
+def unparsed_counts(ctx: RunContext, con, table: str) -> dict[str, int]:
+    """Cells of a table the ingest could not parse (loaded as null), per canonical column.
+
+    From ctx.notes["ingest_unparsed"] when this process ingested the table; otherwise (a folder
+    copied from the previous run because its files did not change) from the loaded files' reasons in
+    input_files, "未能识别的值（按空值入库）：<header> n，…", which the copy keeps.
     """
-    counts = (ctx.notes.get("ingest_unparsed") or {}).get(suite.table) or {}
+    noted = (ctx.notes.get("ingest_unparsed") or {}).get(table)
+    if noted:
+        return {c: int(n) for c, n in noted.items()}
+    from sources.spec import header_key
+
+    lookup = {}
+    for c in spec(table)["columns"]:
+        for h in [c["name"], *c["headers"], *ctx.config.headers.get(table, {}).get(c["name"], [])]:
+            lookup[header_key(h)] = c["name"]
+    out: dict[str, int] = defaultdict(int)
+    for (reason,) in con.execute(
+        "SELECT reason FROM input_files WHERE run_id = ? AND source_table = ? AND status = 'loaded'"
+        " AND contains(reason, ?)", [ctx.run_id, table, UNPARSED_MARK]
+    ).fetchall():
+        for item in reason.split(UNPARSED_MARK, 1)[1].split("；")[0].split("，"):
+            header, _, n = item.strip().rpartition(" ")
+            column = lookup.get(header_key(header))
+            if column and n.isdigit():
+                out[column] += int(n)
+    return dict(out)
+
+
+def _add_unparsed(ctx: RunContext, con, suite: SourceSuite, by_code, details) -> None:
+    """Cells the ingest could not parse count against S03 (dates) and S05 (money), whole extract only:
+    the ingest counts them per column, not per township."""
+    counts = unparsed_counts(ctx, con, suite.table)
     kinds = {c["name"]: c["type"] for c in spec(suite.table)["columns"]}
     for column, n in sorted(counts.items()):
         code = {"date": "S03", "money": "S05"}.get(kinds.get(column, ""))

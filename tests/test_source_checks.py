@@ -49,7 +49,9 @@ def checked(tmp_path_factory):
         ('r1', 'health_settlements', 'hs.csv', NULL, 6, '身份证号被Excel转为科学计数法，无法恢复',
          '{"参保地乡镇": "红山乡", "身份证号": "6.20422E+17"}'),
         ('r1', 'health_settlements', 'hs.csv', NULL, 7, '身份证号长度错误', '{"参保地乡镇": "外县乡"}')""")
-    _file(con, "disability_certificates", "disability", "dc.xlsx", read=3, sheet="Sheet1")
+    # The ingest's note of unparsed cells, as kept in input_files when a folder is copied from the last run.
+    _file(con, "disability_certificates", "disability", "dc.xlsx", read=3, sheet="Sheet1",
+          reason="未能识别的值（按空值入库）：发证日期 2")
     con.execute(f"""
         INSERT INTO disability_certificates (run_id, id_number, cert_number, township, township_raw, category,
             grade, issued_date, cert_status, source_row) VALUES
@@ -98,6 +100,7 @@ def test_each_s_code_counts_checked_and_failed(checked):
     assert _cf(f, d, "S07") == (3, 2)                 # 智力三级 should end 53; a 19-character number
     assert _cf(f, d, "S04") == (9, 1)                 # 作废 is not a certificate status
     assert _cf(f, d, "S09") == (1, 1)                 # newest 2026-01-07: stale
+    assert _cf(f, d, "S03") == (5, 2)                 # 3 dates fine, 2 unparsed (from input_files.reason)
 
 
 def test_per_township_figures_add_up_and_place_rejects(checked):
