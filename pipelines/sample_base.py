@@ -609,9 +609,7 @@ def departments(
             pl.Date
         ),
         discharge_date=pl.Series(disc).cast(pl.Date),
-        icd10=pl.Series([ORDINARY_ICD[i][0] for i in icd])
-        if ns < 200000
-        else pl.Series(np.array([x[0] for x in ORDINARY_ICD])[icd]),
+        icd10=pl.Series(np.array([x[0] for x in ORDINARY_ICD], dtype=object)[icd]),
         diagnosis=pl.Series(np.array([x[1] for x in ORDINARY_ICD], dtype=object)[icd]),
         total_cost=tot,
         basic_paid=basic,
@@ -666,10 +664,6 @@ def departments(
                 ),
             ]
         ),
-        aid=pl.when(pl.col("enrolment_status") == "在读")
-        .then(pl.lit(None, pl.String))
-        .otherwise(pl.lit(None, pl.String)),
-        aid_amount=pl.lit(None, pl.Float64),
     ).drop("school_status", "age")
     aided = rng.random(stu.height) < 0.2
     stu = stu.with_columns(
