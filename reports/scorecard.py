@@ -364,7 +364,7 @@ def sparkline(values: list, width: int = 110, height: int = 26, fmt=pct) -> Mark
 
     def xy(i, v):
         x = pad + i * (width - 2 * pad) / (len(values) - 1)
-        y = height - pad - (v - lo) / span * (height - 2 * pad)
+        y = height / 2 if hi == lo else height - pad - (v - lo) / span * (height - 2 * pad)
         return f"{x:.1f},{y:.1f}"
 
     line = " ".join(xy(i, v) for i, v in pts)
