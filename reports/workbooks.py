@@ -18,7 +18,8 @@ Choices where outputs.md is silent:
   a township: they are written to unrouted/<county>_乡镇未识别_<as-of>.xlsx for the county,
   which is not in the returned list (ctx.notes["unrouted_workbooks"]).
 - Workbooks are byte-identical on rerun: rows sorted by village, household, ID, rule; the
-  file's creation date is the as-of date; no timestamps or run ids in cells.
+  file's creation date is the as-of date; no timestamps or run ids in cells. A rerun for the
+  same date removes the workbook of a township that no longer has any finding.
 """
 
 from __future__ import annotations
@@ -423,4 +424,16 @@ def write_township_workbooks(ctx) -> list[Path]:
             _write_one(path, ctx, county, None, part, [], freshness.get(county, []), registry)
             unrouted.append(path)
     ctx.notes["unrouted_workbooks"] = [str(p) for p in sorted(unrouted)]
+    _remove_stale(folder, written)
+    _remove_stale(ctx.reports_dir / "unrouted", unrouted)
     return written
+
+
+def _remove_stale(folder: Path, keep: list[Path]) -> None:
+    """A rerun for the same date leaves no workbook of a township that no longer has findings."""
+    if not folder.is_dir():
+        return
+    kept = {p.name for p in keep}
+    for old in folder.glob("*.xlsx"):
+        if old.name not in kept:
+            old.unlink()

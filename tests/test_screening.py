@@ -439,3 +439,15 @@ def test_skipped_rule_carries_previous_warnings(tmp_path):
     run_screening(second)
     (w,) = warnings(second, "W09")
     assert (w["status"], w["first_seen_run"]) == ("持续", "r1") and "未能重新筛查" in w["evidence"]
+
+
+def test_every_w_rule_has_a_documented_sql_file():
+    from checks.registry import family
+    from checks.sql import RULES_DIR
+
+    codes = [r.code for r in family("W")]
+    assert codes == [f"W{i:02d}" for i in range(1, 11)]
+    for code in codes:
+        text = (RULES_DIR / f"{code}.sql").read_text(encoding="utf-8")
+        header = text.split("\n")[:3]
+        assert header[0].startswith(f"-- {code} ") and "Reads:" in text and "Policy:" in text

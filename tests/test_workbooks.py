@@ -143,3 +143,15 @@ def test_unrouted_warnings_go_to_county_file(ctx):
     assert [p.name for p in paths] == ["示例县_红山镇_2026-11-24.xlsx", "示例县_黑水乡_2026-11-24.xlsx"]
     (unrouted,) = ctx.notes["unrouted_workbooks"]
     assert "乡镇未识别" in unrouted and "+赵六" in " ".join(_all_text(unrouted))
+
+
+def test_no_logic_errors_and_stale_workbook_removed(ctx):
+    _populate(ctx)
+    write_township_workbooks(ctx)
+    ctx.con.execute("DELETE FROM logic_errors")
+    ctx.con.execute("DELETE FROM warnings WHERE township = '黑水乡'")
+    paths = write_township_workbooks(ctx)
+    assert [p.name for p in paths] == ["示例县_红山镇_2026-11-24.xlsx"]
+    assert sorted(p.name for p in (ctx.reports_dir / "townships").iterdir()) == ["示例县_红山镇_2026-11-24.xlsx"]
+    wb = openpyxl.load_workbook(paths[0])
+    assert wb["逻辑错误"].max_row == 1 and wb["逻辑错误"].freeze_panes == "A2"
