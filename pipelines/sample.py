@@ -48,7 +48,7 @@ DEPARTMENT_TABLES = [
 # canonical column -> header written, per table (aliases from inputs.md on purpose in places)
 HEADERS = {
     "households": {
-        "household_id": "户编号",
+        "household_id": "户编号*",
         "county": "县",
         "township": "乡镇",
         "village": "行政村",
@@ -84,7 +84,7 @@ HEADERS = {
         "health": "健康状况",
         "labor": "劳动能力",
         "work_status": "务工状况",
-        "work_months": "务工月数",
+        "work_months": "务工时间（月）",
         "insured": "是否参加城乡居民基本医疗保险",
         "dibao": "是否享受农村低保",
         "tekun": "是否特困供养",

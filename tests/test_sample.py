@@ -107,6 +107,7 @@ def test_several_counties_have_county_columns_and_unique_households(tmp_path):
 def test_csv_encodings_and_separators():
     hh = (INBOX / "roster" / "户信息.csv").read_bytes()
     assert hh.startswith(b"\xef\xbb\xbf")
+    assert utf8_rows(INBOX / "roster" / "户信息.csv")[0][:2] == ["户编号*", "县"]  # a trailing "*"
     for p in [
         INBOX / "roster" / "帮扶措施.csv",
         INBOX / "health_insurance" / "医保结算明细.csv",
@@ -128,7 +129,8 @@ def test_workbooks_title_footer_sheets_xls_parquet():
     wb = openpyxl.load_workbook(INBOX / "roster" / "家庭成员信息.xlsx", read_only=True)
     rows = list(wb.active.iter_rows(values_only=True))
     assert "家庭成员信息表" in rows[0][0] and all(v is None for v in rows[1])
-    assert rows[2][:3] == ("户编号", "姓名", "证件号码") and "劳动能力" in rows[2]
+    assert rows[2][:3] == ("户编号", "姓名", "证件号码")
+    assert "劳动能力" in rows[2] and "务工时间（月）" in rows[2]  # an alias, a full-width form
     tail = [r[0] for r in rows[-3:]]
     assert tail[0] == "合计" and tail[1].startswith("制表人") and tail[2].startswith("制表日期")
     assist = openpyxl.load_workbook(INBOX / "civil_affairs" / "救助对象名册.xlsx", read_only=True)
