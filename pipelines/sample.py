@@ -11,8 +11,11 @@ written county by county as CSV plus xlsx housing files, so memory stays at one 
 
 The manifest says what a reader must find: per table the normalised row count, the rejects
 (unrecoverable Excel-mangled IDs, added as extra rows so that no rule outcome depends on
-them), exact duplicate rows, sheets to skip, unresolvable township spellings and S07
-certificate mismatches, and for every rule the planted keys and the near misses.
+them), exact duplicate rows, sheets to skip, unresolvable township spellings, S07
+certificate mismatches and the other source flaws (S03-S06), and for every rule the planted
+keys and the near misses. Each county holds about 170 planted households; the background
+fills the rest of its share of `households` (at least 30), so very small requests give a
+little more than asked.
 """
 
 from __future__ import annotations
