@@ -294,6 +294,34 @@ def _freshness(ctx) -> dict[str, list[tuple]]:
     return out
 
 
+class _Keep(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def describe(rule: Rule, config, as_of: date) -> str:
+    """The rule's description with the county's configured thresholds filled in."""
+    values: dict[str, str] = {}
+    for name, value in config.thresholds.items():
+        if isinstance(value, list | tuple):
+            values[name] = "、".join(map(str, value))
+            if len(value) == 2:
+                values[f"{name}_min"], values[f"{name}_max"] = (str(v) for v in value)
+        elif isinstance(value, float) and value < 1:
+            values[name] = f"{value:g}"
+            values[f"{name}_pct"] = f"{value * 100:g}"
+        elif isinstance(value, int | float):
+            values[name] = f"{value:,g}"
+        else:
+            values[name] = str(value)
+    line = config.line_for(as_of.year)
+    values["line"] = f"{as_of.year}年 {line:,.2f} 元" if line is not None else f"{as_of.year}年未配置"
+    try:
+        return rule.description.format_map(_Keep(values))
+    except (ValueError, IndexError):
+        return rule.description
+
+
 def _write_notes(w: _Writer, ctx, county: str, township: str | None, listed: list[dict],
                  verified: list[dict], erows: list[dict], freshness: list[tuple]) -> None:
     ws = w.book.add_worksheet("说明")
@@ -340,7 +368,7 @@ def _write_notes(w: _Writer, ctx, county: str, township: str | None, listed: lis
     for rule in family("W") + family("L"):
         period = (rule.verify_within.replace("working days", "个工作日").replace("days", "天")
                   .replace("months", "个月").replace(" ", "")) if rule.verify_within else "—"
-        cells = [rule.code, rule.name, rule.description, rule.risk_type or "—", period,
+        cells = [rule.code, rule.name, describe(rule, ctx.config, ctx.as_of), rule.risk_type or "—", period,
                  SOURCE_NAMES.get(rule.source, rule.source)]
         for c, v in enumerate(cells):
             ws.write_string(r, c, _text(v), w.cell)

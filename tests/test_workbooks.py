@@ -155,3 +155,11 @@ def test_no_logic_errors_and_stale_workbook_removed(ctx):
     assert sorted(p.name for p in (ctx.reports_dir / "townships").iterdir()) == ["示例县_红山镇_2026-11-24.xlsx"]
     wb = openpyxl.load_workbook(paths[0])
     assert wb["逻辑错误"].max_row == 1 and wb["逻辑错误"].freeze_panes == "A2"
+
+
+def test_notes_describe_rules_with_configured_thresholds(ctx):
+    ctx.config.thresholds["temp_assistance_days"] = 90
+    _populate(ctx)
+    paths = {p.name: p for p in write_township_workbooks(ctx)}
+    notes = " ".join(_all_text(paths["示例县_黑水乡_2026-11-24.xlsx"]))
+    assert "近90天内领取过临时救助" in notes and "7,800.00 元" in notes and "{" not in notes
