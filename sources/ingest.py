@@ -262,35 +262,39 @@ def normalise_sheet(frame: pl.DataFrame, m: Match, as_of, county: str) -> tuple[
         flags = {k: e for k, e in outs.items() if k.startswith("__f_")}
         df = _via_unique(df, src, plain, flags)
 
-    reasons = []
+    # Cheap per-row test first; the reasons (many string tests) only for the few bad rows.
+    reasons, bad = [], []
     for col in spec.columns:
         src = raw_of.get(col.name)
         raw = pl.col(src) if src else null
         label = re.sub(r"\s+", "", m.headers[m.colmap[col.name]]) if src else col.headers[0]
         if spec.level == "department":
             if col.type == "id":
-                reasons.append(nz.id_problem(pl.col(f"__id_{col.name}"), pl.col(f"__chk_{col.name}"), raw, as_of, label))
+                ident, chk = pl.col(f"__id_{col.name}"), pl.col(f"__chk_{col.name}")
+                bad.append(~chk | ~nz.birth_ok(ident, as_of))
+                reasons.append(nz.id_problem(ident, chk, raw, as_of, label))
             elif col.required:
+                bad.append(_empty(raw))
                 reasons.append(pl.when(_empty(raw)).then(pl.lit(f"必填项为空：{label}")))
         elif col.name == "household_id":
+            bad.append(_empty(raw))
             reasons.append(pl.when(_empty(raw)).then(pl.lit(f"必填项为空：{label}（无法归户）")))
     exprs["county"] = exprs["county"].fill_null(pl.lit(county)) if "county" in exprs else pl.lit(county)
-    reason = pl.concat_str(reasons, separator="；", ignore_nulls=True) if reasons else null
-    df = df.with_columns(pl.when(reason == "").then(None).otherwise(reason).alias("__reason"))
+    df = df.with_columns((pl.any_horizontal(bad) if bad else pl.lit(False)).alias("__bad"))
+    good, rej = df.filter(~pl.col("__bad")), df.filter(pl.col("__bad"))
 
-    ok = pl.col("__reason").is_null()
     unparsed = {}
     if failed:
-        sums = df.select([(pl.col(f) & ok).sum().alias(c) for c, f in failed.items()]).row(0, named=True)
+        sums = good.select([pl.col(f).sum().alias(c) for c, f in failed.items()]).row(0, named=True)
         unparsed = {k: int(v) for k, v in sums.items() if v}
     headers = _unique_headers(m.headers)
     raw_json = pl.struct([pl.col(f"c{j}").alias(h) for j, h in enumerate(headers) if f"c{j}" in frame.columns])
-    rejected = df.filter(~ok).select(
+    rejected = rej.select(
         pl.col("__row").alias("row_number"),
-        pl.col("__reason").alias("reason"),
+        pl.concat_str(reasons, separator="；", ignore_nulls=True).alias("reason"),
         raw_json.struct.json_encode().alias("raw"),
     )
-    loaded = df.filter(ok).select(*[e.alias(k) for k, e in exprs.items()], pl.col("__row").alias("source_row"))
+    loaded = good.select(*[e.alias(k) for k, e in exprs.items()], pl.col("__row").alias("source_row"))
     return loaded, rejected, unparsed
 
 

@@ -99,6 +99,12 @@ def with_ids(df: pl.DataFrame, raw: dict[str, pl.Expr]) -> pl.DataFrame:
     return df.with_columns(out).drop([f"__{p}_{k}" for k in raw for p in ("ids", "idb", "idn", "idc")])
 
 
+def birth_ok(normalised: pl.Expr, as_of: date) -> pl.Expr:
+    """The birth date inside an ID exists and lies between 1900-01-01 and the as-of date."""
+    birth = normalised.str.slice(6, 8).str.strptime(pl.Date, "%Y%m%d", strict=False)
+    return (birth.is_not_null() & (birth >= date(1900, 1, 1)) & (birth <= as_of)).fill_null(False)
+
+
 def id_problem(normalised: pl.Expr, good_check: pl.Expr, raw: pl.Expr, as_of: date, label: str) -> pl.Expr:
     """Why an ID is not a valid resident ID (Chinese, plain words), or null when it is valid.
 
@@ -106,7 +112,6 @@ def id_problem(normalised: pl.Expr, good_check: pl.Expr, raw: pl.Expr, as_of: da
     """
     s = normalised
     shape = s.str.contains(r"^\d{17}[\dX]$")
-    birth = s.str.slice(6, 8).str.strptime(pl.Date, "%Y%m%d", strict=False)
     raw_text = clean(raw)
     # A number cell keeps 15 significant digits as a double: read back it is e.g. 620422199001010944.
     as_float = s.cast(pl.Float64, strict=False)
@@ -118,7 +123,7 @@ def id_problem(normalised: pl.Expr, good_check: pl.Expr, raw: pl.Expr, as_of: da
         .when((s.str.contains(r"^\d{15}000$") | (s.str.contains(r"^\d{18}$") & (float_form == s))) & ~good_check)
         .then(pl.lit(f"{label}无法恢复：被Excel按数字保存，只剩15位有效数字（校验位不符）"))
         .when(~shape).then(pl.lit(f"{label}无效：不是18位证件号码（15位旧号会自动升级）"))
-        .when(birth.is_null() | (birth < date(1900, 1, 1)) | (birth > as_of))
+        .when(~birth_ok(s, as_of))
         .then(pl.lit(f"{label}无效：出生日期不存在"))
         .when(~good_check).then(pl.lit(f"{label}无效：校验位错误"))
         .otherwise(None)
