@@ -11,7 +11,8 @@ S01 required columns × files; S02 rows (loaded + rejected for the ID); S03/S04/
 of the columns checked (a row with two bad dates counts twice); S06/S07 rows the rule can be
 evaluated on; S08 rows with a township written; S09 one extract; S10 rows read.
 
-Per township (township not null): S02–S07. S08 is whole-extract only — an unresolved township
+Per township (township not null): S02–S07; in a province inbox (an extract spanning several
+counties) the township is written "县/乡镇", since township names repeat across counties. S08 is whole-extract only — an unresolved township
 belongs to no township — and S01, S09, S10 describe files, not townships.
 
 An absent department writes one S01 row with checked 0 and detail 未提供, so the scorecard can
@@ -157,8 +158,10 @@ def _row_checks(ctx: RunContext, con, suite: SourceSuite, ge_results: list) -> l
         selects.append(f"count(*) FILTER (WHERE coalesce({ch.checked}, false)) AS c{i}")
         selects.append(
             f"count(*) FILTER (WHERE coalesce({ch.checked}, false) AND coalesce({ch.failed}, false)) AS f{i}")
-    sql = (f"SELECT grouping(township) AS g, township, {', '.join(selects)} FROM {table}"
-           " GROUP BY GROUPING SETS ((township), ())")
+    place = _place_sql(con, table)
+    sql = (f"SELECT grouping(place) AS g, place, {', '.join(selects)}"
+           f" FROM (SELECT *, {place} AS place FROM {table})"
+           " GROUP BY GROUPING SETS ((place), ())")
     per: dict[str | None, tuple] = {}
     for r in con.execute(sql).fetchall():
         if r[0] == 1:
@@ -191,7 +194,7 @@ def _row_checks(ctx: RunContext, con, suite: SourceSuite, ge_results: list) -> l
     if suite.id_column:
         aliases = list(_id_headers(table)) + list(ctx.config.headers.get(table, {}).get(suite.id_column, []))
         reason_sql = "(" + " OR ".join(f"contains(reason, '{h}')" for h in aliases) + ")"
-        _add_rejects(ctx, con, suite, "S02", reason_sql, by_code, details, "因证件号码拒收")
+        _add_rejects(ctx, con, suite, "S02", reason_sql, by_code, details, "因证件号码拒收", place)
     _add_unparsed(ctx, con, suite, by_code, details)
 
     out = []
@@ -277,39 +280,58 @@ def _ge_failed(results: list) -> dict[str, int]:
     return out
 
 
-def _add_rejects(ctx, con, suite: SourceSuite, code: str, reason_sql: str, by_code, details, label: str) -> None:
+def _place_sql(con, table: str) -> str:
+    """What a per-township row is keyed by: the township, or "县/乡镇" when the extract spans counties.
+
+    source_checks has no county column and township names repeat across counties (城关镇), so in
+    a province inbox a township is written qualified by its county; the scorecard splits it again.
+    """
+    counties = con.execute(f"SELECT count(DISTINCT county) FROM {table}").fetchone()[0]
+    return "township" if counties <= 1 else "CASE WHEN township IS NOT NULL THEN county || '/' || township END"
+
+
+def _add_rejects(ctx, con, suite: SourceSuite, code: str, reason_sql: str, by_code, details, label: str,
+                 place: str = "township") -> None:
     """Rejected rows of this table whose reason matches: failed (and checked), overall and per township.
 
-    A reject has no resolved township; its raw township cell is mapped the way the loaded rows of
-    the same extract were (township_raw → township), or taken as is when it is a canonical name.
+    A reject has no resolved township; its raw township cell (and county cell, else the configured
+    county) is mapped the way the loaded rows of the same extract were (township_raw → township),
+    or taken as is when it is a canonical name.
     """
     table = suite.table
-    raw_town = "NULL"
-    if suite.township_headers:
-        raw_town = "trim(coalesce(" + ", ".join(
-            f"json_extract_string(raw, '$.\"{h}\"')" for h in suite.township_headers) + "))"
+
+    def raw_of(headers) -> str:
+        if not headers:
+            return "NULL"
+        return "trim(coalesce(" + ", ".join(f"json_extract_string(raw, '$.\"{h}\"')" for h in headers) + "))"
+
+    county_headers = [h for c in spec(table)["columns"] if c["type"] == "county" for h in c["headers"]]
+    county_literal = "'" + ctx.config.county.replace("'", "''") + "'"
     sql = f"""
         WITH r AS (
-            SELECT {raw_town} AS town_raw FROM rejects
-            WHERE run_id = ? AND source_table = ? AND {reason_sql}
+            SELECT {raw_of(suite.township_headers)} AS town_raw,
+                   coalesce({raw_of(county_headers)}, {county_literal}) AS county_raw
+            FROM rejects WHERE run_id = ? AND source_table = ? AND {reason_sql}
         ), names AS (
-            SELECT DISTINCT township_raw AS town_raw, township FROM {table}
+            SELECT DISTINCT township_raw AS town_raw, county AS county_raw, {place} AS place FROM {table}
             WHERE township IS NOT NULL AND township_raw IS NOT NULL
             UNION
-            SELECT DISTINCT township, township FROM {table} WHERE township IS NOT NULL
+            SELECT DISTINCT township, county, {place} FROM {table} WHERE township IS NOT NULL
         ), m AS (
-            SELECT r.town_raw, min(n.township) AS township
-            FROM r LEFT JOIN names AS n USING (town_raw) GROUP BY ALL
+            SELECT r.town_raw, r.county_raw, min(n.place) AS place
+            FROM (SELECT DISTINCT town_raw, county_raw FROM r) AS r
+            LEFT JOIN names AS n ON n.town_raw = r.town_raw
+                 AND (n.county_raw = r.county_raw OR {'false' if place != 'township' else 'true'})
+            GROUP BY ALL
         )
-        SELECT grouping(m.township) AS g, m.township, count(*)
-        FROM r LEFT JOIN m USING (town_raw)
-        GROUP BY GROUPING SETS ((m.township), ())
-    """ if suite.township_headers else (
-        "SELECT 1, NULL, count(*) FROM rejects WHERE run_id = ? AND source_table = ? AND " + reason_sql)
+        SELECT grouping(m.place) AS g, m.place, count(*)
+        FROM r LEFT JOIN m ON m.town_raw IS NOT DISTINCT FROM r.town_raw AND m.county_raw = r.county_raw
+        GROUP BY GROUPING SETS ((m.place), ())
+    """
     for g, township, n in con.execute(sql, [ctx.run_id, table]).fetchall():
         if not n:
             continue
-        if g == 1 or not suite.township_headers:
+        if g == 1:
             by_code[code][None][0] += n
             by_code[code][None][1] += n
             details[code].append(f"{label} {n} 行")

@@ -15,6 +15,8 @@ Definitions (where outputs.md is silent, what provincial staff expect):
 - 属实率 (per rule): verifications starting with 属实 ÷ verified warnings of the rule.
 - Previous run: the latest completed run with an earlier as-of date. Kept runs: one per as-of date
   (the most recently finished completed run of that date) up to this run, which is the last point.
+- Source checks per township carry no county column; a single-county extract's townships take the
+  county of the roster's township of that name, a province extract writes them "县/乡镇".
 - Departments: rows loaded and rejected from input_files / rejects; 证件有效率 = S02 passed ÷ checked;
   新鲜度 from S09; failures per S code from source_checks.
 - Rankings: townships by 有错户占比 (then logic errors, then name); counties likewise.
@@ -169,8 +171,9 @@ def source_by_township(con, county_of: dict[str, str], county: str) -> list[dict
            ORDER BY (sum(checked) - sum(failed)) / nullif(sum(checked), 0) NULLS LAST, source_table, township"""
     ).fetchall():
         dept, title = DEPARTMENTS.get(table, ("", table))
+        town_county = town.split("/", 1) if "/" in town else (county_of.get(town, county), town)
         rows.append({
-            "county": county_of.get(town, county), "township": town, "dept": dept, "table": title,
+            "county": town_county[0], "township": town_county[1], "dept": dept, "table": title,
             "checked": int(checked or 0), "failed": int(failed or 0),
             "pass_rate": _rate(int(checked or 0) - int(failed or 0), checked),
             "id_checked": int(s02c or 0), "id_failed": int(s02f or 0),

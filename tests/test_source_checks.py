@@ -195,3 +195,24 @@ def test_sample_inbox_matches_its_manifest(tmp_path):
         overall_checked, overall_failed = got[(table, code)]
         assert checked <= overall_checked and failed <= overall_failed
     con.close()
+
+
+def test_province_extract_keeps_same_named_townships_of_two_counties_apart(tmp_path):
+    ctx = _ctx(tmp_path)
+    con = ctx.con
+    _file(con, "civil_affairs_deaths", "civil_affairs", "sw.csv", read=3)
+    con.execute(f"""
+        INSERT INTO civil_affairs_deaths (run_id, county, id_number, township, township_raw, death_date, source_row)
+        VALUES ('r1', '甲县', '{GOOD}', '城关镇', '城关镇', DATE '2026-11-01', 2),
+               ('r1', '乙县', '{BAD_CHECK}', '城关镇', '城关', DATE '2026-11-02', 3),
+               ('r1', '乙县', '{GOOD2}', '城关镇', '城关', DATE '2026-11-03', 4)""")
+    con.execute("""INSERT INTO rejects VALUES ('r1', 'civil_affairs_deaths', 'sw.csv', NULL, 5,
+        '身份证号无法恢复：被Excel转为科学计数法（6.2E+17）', '{"县": "乙县", "乡镇": "城关", "身份证号": "6.2E+17"}')""")
+    run_source_checks(ctx)
+    got = dict(((t, c), (k, f)) for t, c, k, f in con.execute(
+        "SELECT township, check_code, checked, failed FROM source_checks"
+        " WHERE source_table = 'civil_affairs_deaths' AND township IS NOT NULL").fetchall())
+    assert got[("甲县/城关镇", "S02")] == (1, 0)
+    assert got[("乙县/城关镇", "S02")] == (3, 2)          # 2 loaded (1 bad check char) + the reject
+    assert ("城关镇", "S02") not in got
+    con.close()
