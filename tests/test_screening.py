@@ -451,3 +451,15 @@ def test_every_w_rule_has_a_documented_sql_file():
         text = (RULES_DIR / f"{code}.sql").read_text(encoding="utf-8")
         header = text.split("\n")[:3]
         assert header[0].startswith(f"-- {code} ") and "Reads:" in text and "Policy:" in text
+
+
+def test_configured_window_changes_reach_and_wording(tmp_path):
+    ctx = make_ctx(tmp_path, "r1", config=Config(thresholds={**Config().thresholds, "window_days": 30}))
+    a, b = pid("19800101", 1), pid("19800101", 2)
+    household(ctx, "H001", members=[("甲", a, {})])
+    settle(ctx, a, 10000, date(2026, 10, 26))                        # 30th day back: inside
+    household(ctx, "H002", members=[("乙", b, {})])
+    settle(ctx, b, 10000, date(2026, 10, 25))                        # 31st day back: outside
+    run_screening(ctx)
+    assert fired(ctx, "W01") == {"H001"}
+    assert warnings(ctx, "W01")[0]["evidence"].startswith("近30天")

@@ -105,7 +105,7 @@ roster_hits AS (
         f.township,
         f.village,
         true AS in_roster,
-        '近一年家庭成员医保个人自付合计 ' || format('{:,.2f}', f.total_paid) || ' 元'
+        CASE WHEN getvariable('window_days') = 365 THEN '近一年' ELSE '近' || getvariable('window_days') || '天' END || '家庭成员医保个人自付合计 ' || format('{:,.2f}', f.total_paid) || ' 元'
             || CASE
                    WHEN f.over_amount
                        THEN '，达到预警线 ' || format('{:,.2f}', getvariable('med_self_paid_roster')::DECIMAL(18, 2)) || ' 元'
@@ -129,7 +129,7 @@ other_hits AS (
         arg_max(i.township, (i.settled_on, i.source_row)) AS township,
         arg_max(i.village, (i.settled_on, i.source_row)) AS village,
         false AS in_roster,
-        '非建档立卡/监测户：近一年医保个人自付合计 ' || format('{:,.2f}', o.total_paid) || ' 元，达到预警线 '
+        '非建档立卡/监测户：' || CASE WHEN getvariable('window_days') = 365 THEN '近一年' ELSE '近' || getvariable('window_days') || '天' END || '医保个人自付合计 ' || format('{:,.2f}', o.total_paid) || ' 元，达到预警线 '
             || format('{:,.2f}', getvariable('med_self_paid_others')::DECIMAL(18, 2)) || ' 元（'
             || count(*) || ' 条结算：'
             || string_agg(i.item, '；' ORDER BY i.settled_on, i.source_file, i.source_row) || '）'

@@ -71,7 +71,7 @@ SELECT
     h.township,
     h.village,
     true AS in_roster,
-    '成员 ' || b.people || ' 近一年医保结算诊断为重大疾病，监测系统健康状况未标注“患有大病”（'
+    '成员 ' || b.people || ' ' || CASE WHEN getvariable('window_days') = 365 THEN '近一年' ELSE '近' || getvariable('window_days') || '天' END || '医保结算诊断为重大疾病，监测系统健康状况未标注“患有大病”（'
         || b.n || ' 条结算：' || b.items || '）' AS evidence,
     b.evidence_key
 FROM by_household AS b

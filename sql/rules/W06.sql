@@ -54,7 +54,7 @@ SELECT
     h.township,
     h.village,
     true AS in_roster,
-    '近一年新办重度残疾人证（有效）：' || r.items AS evidence,
+    CASE WHEN getvariable('window_days') = 365 THEN '近一年' ELSE '近' || getvariable('window_days') || '天' END || '新办重度残疾人证（有效）：' || r.items AS evidence,
     r.evidence_key
 FROM roster_hits AS r
 JOIN households AS h USING (household_id)
@@ -69,7 +69,7 @@ SELECT
     township,
     village,
     false AS in_roster,
-    '非建档立卡/监测户：近一年新办重度残疾人证（有效）：' || items
+    '非建档立卡/监测户：' || CASE WHEN getvariable('window_days') = 365 THEN '近一年' ELSE '近' || getvariable('window_days') || '天' END || '新办重度残疾人证（有效）：' || items
         || CASE WHEN township IS NULL
                 THEN '；残联记录乡镇“' || coalesce(township_raw, '空') || '”无法对应本县乡镇'
                 ELSE '' END AS evidence,

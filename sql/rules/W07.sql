@@ -56,7 +56,7 @@ SELECT
     h.township,
     h.village,
     true AS in_roster,
-    '近一年新纳入农村低保/特困供养且仍在保，家庭不是风险未消除的监测户'
+    CASE WHEN getvariable('window_days') = 365 THEN '近一年' ELSE '近' || getvariable('window_days') || '天' END || '新纳入农村低保/特困供养且仍在保，家庭不是风险未消除的监测户'
         || coalesce('（监测对象类别 ' || nullif(h.monitoring_category, '') || '，风险已消除）', '')
         || '：' || r.items AS evidence,
     r.evidence_key
@@ -74,7 +74,7 @@ SELECT
     township,
     village,
     false AS in_roster,
-    '非建档立卡/监测户：近一年新纳入农村低保/特困供养且仍在保：' || items
+    '非建档立卡/监测户：' || CASE WHEN getvariable('window_days') = 365 THEN '近一年' ELSE '近' || getvariable('window_days') || '天' END || '新纳入农村低保/特困供养且仍在保：' || items
         || CASE WHEN township IS NULL
                 THEN '；民政记录乡镇“' || coalesce(township_raw, '空') || '”无法对应本县乡镇'
                 ELSE '' END AS evidence,
