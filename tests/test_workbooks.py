@@ -163,3 +163,16 @@ def test_notes_describe_rules_with_configured_thresholds(ctx):
     paths = {p.name: p for p in write_township_workbooks(ctx)}
     notes = " ".join(_all_text(paths["示例县_黑水乡_2026-11-24.xlsx"]))
     assert "近90天内领取过临时救助" in notes and "7,800.00 元" in notes and "{" not in notes
+
+
+def test_latest_verification_prefilled_with_its_verifier(ctx):
+    _populate(ctx)
+    ctx.con.execute("UPDATE warnings SET verification = '属实-已落实帮扶', verified_on = DATE '2026-11-20',"
+                    " flag = '核实属实未纳入' WHERE household_id = 'H1'")
+    _insert(ctx.con, "r1", "verifications", rule_code="W09", household_id="H1", township="红山镇",
+            result="属实-已落实帮扶", verifier="张核实", verified_on=date(2026, 11, 20))
+    paths = {p.name: p for p in write_township_workbooks(ctx)}
+    wb = openpyxl.load_workbook(paths["示例县_红山镇_2026-11-24.xlsx"])
+    (row,) = list(wb["预警名单"].iter_rows(min_row=2, values_only=True))
+    assert row[10] == "新增（核实属实未纳入）"
+    assert row[14:17] == ("属实-已落实帮扶", "张核实", "2026-11-20")
