@@ -192,6 +192,15 @@ def _copy_folder(con, run_id: str, folder: str, tables: list[str], prev_id: str)
     )
 
 
+def _folder_skips(con, prev_id: str, folder: str) -> list[dict]:
+    """What the earlier run skipped while reading this folder (files, sheets): still true of the same files."""
+    row = con.execute("SELECT skipped FROM hist.runs WHERE run_id = ?", [prev_id]).fetchone()
+    entries = json.loads(row[0]) if row and row[0] else []
+    return [e for e in entries
+            if (e.get("kind") in ("file", "sheet") and str(e.get("name", "")).startswith(folder + "/"))
+            or (e.get("kind") == "source" and e.get("name") == folder)]
+
+
 def _stamp_fingerprints(con, run_id: str, folder: str, files: list[dict]) -> None:
     """input_files.fingerprint = the file's SHA-256, on every sheet row of that file."""
     if not files:
@@ -213,6 +222,8 @@ def ingest_one(ctx: RunContext, folder: str, reuse_from: str | None) -> str:
     _clear_folder(con, ctx.run_id, folder, tables)
     if reuse_from:
         _copy_folder(con, ctx.run_id, folder, tables, reuse_from)
+        for entry in _folder_skips(con, reuse_from, folder):
+            ctx.skip(entry["kind"], entry["name"], entry["reason"])
         how = f"unchanged since run {reuse_from}: rows copied, not re-read"
     else:
         _stage_function("sources.ingest", "ingest_folder")(ctx, folder)
