@@ -272,3 +272,17 @@ def test_renders_in_headless_chromium(scorecard, tmp_path):
     dom = subprocess.run(args[:-2] + ["--dump-dom", html.resolve().as_uri()], capture_output=True, timeout=180,
                          text=True, check=False).stdout
     assert "数据质量评分表" in dom and 'id="townships"' in dom
+
+
+def test_empty_run_and_unplaced_warnings_still_render(tmp_path):
+    con = store.open_work(tmp_path, "e1")
+    ctx = RunContext(run_id="e1", as_of=CUR, inbox=tmp_path, out=tmp_path, config=Config(), con=con)
+    con.execute(
+        "INSERT INTO warnings (run_id, rule_code, id_number, county, township, in_roster, status, deadline)"
+        " VALUES ('e1', 'W05', ?, '示例县', NULL, false, '新增', DATE '2026-01-01')", [_pid(1)])
+    html, xlsx = write_scorecard(ctx)
+    cells = _html_cells(html)
+    assert cells[("townships", "示例县/（乡镇未识别）", "overdue")] == "1"
+    assert "未提供" in html.read_text(encoding="utf-8")
+    assert openpyxl.load_workbook(xlsx).sheetnames[0] == "按县排名"
+    con.close()
