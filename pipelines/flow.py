@@ -13,6 +13,7 @@ import functools
 import hashlib
 import importlib
 import json
+import re
 import secrets
 import time
 import tomllib
@@ -447,7 +448,7 @@ def build_summary(ctx: RunContext, status: str) -> dict:
     logic = dict(con.execute(
         "SELECT rule_code, count(*) FROM logic_errors GROUP BY ALL ORDER BY ALL"
     ).fetchall())
-    return {
+    return redact({
         "run_id": ctx.run_id,
         "as_of": ctx.as_of.isoformat(),
         "status": status,
@@ -468,7 +469,21 @@ def build_summary(ctx: RunContext, status: str) -> dict:
         "logic_errors_by_rule": logic,
         "stage_seconds": dict(ctx.stage_seconds),
         "recovered_runs": ctx.notes.get("recovered", []),
-    }
+    })
+
+
+_ID_LIKE = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15}|1\d{10})(?![0-9A-Za-z])")
+
+
+def redact(value):
+    """Mask ID-number- and phone-like digit runs in free text (reasons quote cells of unrecognised rows)."""
+    if isinstance(value, str):
+        return _ID_LIKE.sub("***", value)
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    if isinstance(value, dict):
+        return {k: redact(v) for k, v in value.items()}
+    return value
 
 
 def _write_summary(ctx: RunContext) -> None:

@@ -346,3 +346,12 @@ def test_catalogue_rebuilt_after_moving_out(county, tmp_path):
     con = _catalogue(moved)
     assert con.execute("SELECT run_id FROM latest_run").fetchone()[0] == ctx.run_id
     assert con.execute("SELECT count(*) FROM households").fetchone()[0] == 40
+
+
+def test_summary_masks_id_numbers_quoted_from_an_unrecognised_file(county, tmp_path):
+    inbox = _copy_inbox(county[0], tmp_path / "inbox")
+    (inbox / "education" / "无表头.csv").write_text(f"孩子1,{id_number(501, '20150601')},红山镇,小学\n", "utf-8")
+    ctx = _run(inbox, county[1], tmp_path / "out", reread=True)
+    assert any(f["file"] == "education/无表头.csv" for f in ctx.notes["summary"]["files_skipped"])
+    text = (tmp_path / "out" / "reports" / "2026-11-24" / "summary.json").read_text("utf-8")
+    assert id_number(501, "20150601") not in text
