@@ -171,7 +171,10 @@ LEFT JOIN screening_deadlines AS d
 
 
 def run_screening(ctx: RunContext) -> dict[str, int]:
-    """Run W01–W10 on the working tables, write this run's `warnings`; counts of firing rows per rule."""
+    """Run W01–W10 on the working tables, write this run's `warnings`; counts of firing rows per rule.
+
+    Idempotent within a run: this run's warnings are replaced, not added to.
+    """
     con = ctx.cursor()
     set_parameters(con, ctx.config, ctx.as_of, ctx.run_id)
     create_models(con)
@@ -180,6 +183,7 @@ def run_screening(ctx: RunContext) -> dict[str, int]:
     seconds = {"models": round(time.perf_counter() - t0, 3)}
     rules = family("W")
     con.execute(HITS_DDL)
+    con.execute("DELETE FROM warnings WHERE run_id = ?", [ctx.run_id])
     ran: list[str] = []
     skipped: dict[str, str] = {}
     for rule in rules:

@@ -463,3 +463,10 @@ def test_configured_window_changes_reach_and_wording(tmp_path):
     run_screening(ctx)
     assert fired(ctx, "W01") == {"H001"}
     assert warnings(ctx, "W01")[0]["evidence"].startswith("近30天")
+
+
+def test_running_twice_in_one_run_replaces_the_warnings(ctx):
+    household(ctx, "H091", per_capita_net_income=100)
+    first = run_screening(ctx)
+    assert run_screening(ctx) == first == {**first, "W09": 1}
+    assert len(warnings(ctx, "W09")) == 1
