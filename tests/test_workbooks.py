@@ -176,3 +176,44 @@ def test_latest_verification_prefilled_with_its_verifier(ctx):
     (row,) = list(wb["预警名单"].iter_rows(min_row=2, values_only=True))
     assert row[10] == "新增（核实属实未纳入）"
     assert row[14:17] == ("属实-已落实帮扶", "张核实", "2026-11-20")
+
+
+def test_returned_workbook_round_trip(tmp_path):
+    """The township fills our workbook; the next run records it and moves the row to 已核实."""
+    from checks.feedback import apply_feedback, read_feedback
+
+    def run(run_id, as_of):
+        con = store.open_work(tmp_path, run_id)
+        con.execute("INSERT INTO runs (run_id, as_of_date, started_at, status) VALUES (?, ?, ?, 'running')",
+                    [run_id, as_of, datetime(2026, 1, 1)])
+        for t in ("households", "members", "civil_affairs_assistance"):
+            _insert(con, run_id, "input_files", folder="x", file=f"{t}.csv", source_table=t, status="loaded")
+        c = RunContext(run_id=run_id, as_of=as_of, inbox=tmp_path / "inbox", out=tmp_path,
+                       config=Config(monitoring_line={2026: 7800.0}), con=con)
+        for hid, town, head in (("H1", "红山镇", "张一"), ("H3", "黑水乡", "王五")):
+            _insert(con, run_id, "households", household_id=hid, county="示例县", township=town, village="一村",
+                    head_name=head, head_id_number=pid("19700101", int(hid[1])), household_size=1,
+                    per_capita_net_income=5000)
+            _insert(con, run_id, "members", household_id=hid, name=head, id_number=pid("19700101", int(hid[1])))
+        read_feedback(c)
+        run_screening(c)
+        apply_feedback(c)
+        paths = {p.name: p for p in write_township_workbooks(c)}
+        con.execute("UPDATE runs SET status = 'completed', finished_at = ? WHERE run_id = ?",
+                    [datetime(2026, 1, 1), run_id])
+        store.publish(con, tmp_path, run_id)
+        con.close()
+        return paths
+
+    sent = run("r1", AS_OF)["示例县_红山镇_2026-11-24.xlsx"]
+    wb = openpyxl.load_workbook(sent)
+    ws = wb["预警名单"]
+    assert ws.cell(row=2, column=2).value == "H1"
+    for col, value in ((15, "不属实"), (16, "张核实"), (17, "2026-11-28")):
+        ws.cell(row=2, column=col, value=value)
+    (tmp_path / "inbox" / "feedback").mkdir(parents=True)
+    wb.save(tmp_path / "inbox" / "feedback" / sent.name)
+    nxt = openpyxl.load_workbook(run("r2", date(2026, 12, 1))["示例县_红山镇_2026-12-01.xlsx"])
+    assert nxt["预警名单"].max_row == 1
+    (row,) = list(nxt["已核实"].iter_rows(min_row=2, values_only=True))
+    assert row[1] == "H1" and row[10] == "持续" and row[14:17] == ("不属实", "张核实", "2026-11-28")
