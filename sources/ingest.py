@@ -324,6 +324,14 @@ def body_rows(frame: pl.DataFrame, m: Match, first_row: int, skip: int) -> pl.Da
 # ---------------------------------------------------------------- warehouse writes
 
 _COLUMNS_CACHE: dict[str, list[str]] = {}
+LOW_CARDINALITY = {
+    "run_id", "source_file", "source_sheet", "county", "township", "township_raw", "village", "visit_type",
+    "icd10", "diagnosis", "assistance_type", "status", "enrolment_status", "stage", "grade", "school",
+    "category", "cert_status", "renovation", "only_house", "relation", "gender", "school_status", "health",
+    "labor", "work_status", "insured", "dibao", "tekun", "measure_type", "monitoring_category",
+    "risk_eliminated", "edu_guaranteed", "med_guaranteed", "housing_guaranteed", "water_guaranteed",
+    "source_table", "file", "sheet",
+}
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
@@ -342,7 +350,9 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, df: pl.DataFrame) -
         return
     cols = [c for c in table_columns(con, table) if c in df.columns]
     name = f"_ingest_{uuid.uuid4().hex}"
-    con.register(name, df.select(cols).to_arrow(compat_level=pl.CompatLevel.oldest()))
+    low = [c for c in cols if c in LOW_CARDINALITY and df.schema[c] == pl.String]
+    out = df.select(cols).with_columns([pl.col(c).cast(pl.Categorical) for c in low])
+    con.register(name, out.to_arrow(compat_level=pl.CompatLevel.oldest()))
     try:
         collist = ", ".join(cols)
         con.execute(f"INSERT INTO {table} ({collist}) SELECT {collist} FROM {name}")
