@@ -372,15 +372,18 @@ def _input_file(con, ctx, folder, rel, sheet, table=None, header_row=None, read=
 
 
 def _dedupe(con, ctx, table: str) -> dict[tuple[str, str | None], int]:
-    """Delete exact duplicate rows (all canonical columns equal) of the run; count them per file/sheet."""
+    """Delete exact duplicate rows (all canonical columns equal) of the run; count them per file/sheet.
+
+    The row kept is the first inserted (smallest rowid): files are read in path order and
+    rows in file order, so it is the first occurrence in reading order.
+    """
     cols = [c for c in table_columns(con, table)
             if c not in ("run_id", "source_file", "source_sheet", "source_row")]
     part = ", ".join(cols)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _dups_{table} AS SELECT rid, source_file, source_sheet FROM ("
-        f" SELECT rowid AS rid, source_file, source_sheet, row_number() OVER (PARTITION BY {part}"
-        f" ORDER BY source_file, source_sheet NULLS FIRST, source_row) AS rn FROM {table} WHERE run_id = ?)"
-        " WHERE rn > 1", [ctx.run_id])
+        f" SELECT rowid AS rid, source_file, source_sheet, min(rowid) OVER (PARTITION BY {part}) AS keep"
+        f" FROM {table} WHERE run_id = ?) WHERE rid <> keep", [ctx.run_id])
     counts = {(f, s): n for f, s, n in con.execute(
         f"SELECT source_file, source_sheet, count(*) FROM _dups_{table} GROUP BY ALL").fetchall()}
     if counts:
