@@ -38,6 +38,8 @@ def _prefect_in_process() -> None:
         except Exception:
             console.print(f"[yellow]PREFECT_API_URL {url} does not answer; running with a temporary server[/]")
             os.environ.pop("PREFECT_API_URL")
+    if not os.environ.get("PREFECT_API_URL"):
+        console.print("Starting a temporary Prefect server for this run (takes a few seconds)…")
 
 
 def _progress(event: str, d: dict) -> None:
@@ -49,6 +51,7 @@ def _progress(event: str, d: dict) -> None:
         console.print(f"  [green]✓[/] {d['stage']:<24} ({d['seconds']:.1f} s)")
     elif event == "error":
         console.print(f"  [red]✗ {d['error']}[/]")
+        Console(stderr=True, highlight=False).print(d["trace"], markup=False)
 
 
 def print_summary(summary: dict) -> None:
