@@ -406,6 +406,13 @@ def ingest_folder(ctx, folder: str) -> dict:
     input_files and ctx.skip(), and the other files still load.
     """
     con = ctx.cursor()
+    try:
+        return _ingest_folder(ctx, con, folder)
+    finally:
+        con.close()
+
+
+def _ingest_folder(ctx, con, folder: str) -> dict:
     root = Path(ctx.inbox) / folder
     counts: dict[str, dict[str, int]] = {}
     if not root.is_dir():
@@ -572,6 +579,13 @@ def resolve_townships(ctx) -> dict[str, dict[str, int]]:
     Returns {table: {"resolved": n, "unresolved": n}}.
     """
     con = ctx.cursor()
+    try:
+        return _resolve_townships(ctx, con)
+    finally:
+        con.close()
+
+
+def _resolve_townships(ctx, con) -> dict[str, dict[str, int]]:
     rows = []
     for county, towns in ctx.config.township_aliases().items():
         for canonical, aliases in towns.items():
