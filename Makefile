@@ -54,6 +54,7 @@ OUT ?= out/nightly
 .PHONY: server serve
 
 server: install
+	mkdir -p $(PREFECT_HOME)
 	PREFECT_HOME=$(PREFECT_HOME) PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT)
 
 serve: install
