@@ -17,8 +17,10 @@ are neither read nor rejected. Decisions (spec silent):
   (file, sheet, row) is kept, later ones are counted on their own file;
 - cells that hold text a date/number/amount parser cannot read are loaded as
   null and counted per column: input_files.reason of the loaded file says
-  "未能识别的值（按空值入库）：列 n, …" and ctx.notes["ingest_unparsed"]
-  [table][column] holds the totals (for the source checks, S03/S05);
+  "未能识别的值（按空值入库）：救助日期[start_date] 3，金额[amount] 1" (header as
+  written, canonical column, count: parseable again when a run copies an
+  unchanged folder) and ctx.notes["ingest_unparsed"][table][column] holds the
+  totals (for the source checks, S03/S05);
 - Parquet rows are numbered as if opened in Excel (column names = row 1).
 """
 
@@ -493,7 +495,7 @@ def _ingest_grid(ctx, con, folder, rel, fp, grid: Grid, specs, counts, unparsed_
     note = ""
     if unparsed:
         note = "未能识别的值（按空值入库）：" + "，".join(
-            f"{m.headers[m.colmap[c]] or c} {n}" for c, n in unparsed.items())
+            f"{m.headers[m.colmap[c]] or c}[{c}] {n}" for c, n in unparsed.items())
         for c, n in unparsed.items():
             key = (m.spec.column(c).get("part") or "households") if national else m.spec.table
             table_unparsed = unparsed_all.setdefault(key, {})
