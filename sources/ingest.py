@@ -309,18 +309,23 @@ def body_rows(frame: pl.DataFrame, m: Match, first_row: int, skip: int) -> pl.Da
     body = body.with_columns(pl.col("__row").cast(pl.Int64))
     if frame.width == 0 or body.height == 0:
         return body.clear()
-    # Cheap test first: most rows start with a non-blank cell; only rows whose first
-    # non-null cell is whitespace need every cell trimmed.
+    # Cheap tests first; the expensive whole-row ones run only when some row needs them
+    # (polars evaluates both branches of a when/then on every row).
     cols = list(frame.columns)
-    first_raw = pl.coalesce([pl.col(c) for c in cols]).str.strip_chars(nz.WS_CHARS)
-    body = body.filter(first_raw.is_not_null())
-    odd = first_raw == ""
-    first = pl.when(odd).then(pl.coalesce([nz.clean(pl.col(c)) for c in cols])).otherwise(first_raw)
-    body = body.with_columns(first.alias("__first")).filter(pl.col("__first").is_not_null())
-    footer = pl.col("__first").str.contains(FOOTER)
+    body = body.with_columns(pl.coalesce([pl.col(c) for c in cols]).str.strip_chars(nz.WS_CHARS).alias("__first"))
+    body = body.filter(pl.col("__first").is_not_null())
+    if body.select((pl.col("__first") == "").any()).item():  # a row starting with blank-looking cells
+        trimmed = pl.coalesce([nz.clean(pl.col(c)) for c in cols])
+        body = body.with_columns(pl.when(pl.col("__first") == "").then(trimmed).otherwise(pl.col("__first"))
+                                 .alias("__first")).filter(pl.col("__first").is_not_null())
+    keep = ~pl.col("__first").str.contains(FOOTER)
     mapped = [(f"c{j}", m.headers[j]) for j in m.colmap.values() if m.headers[j]]
-    repeat = pl.all_horizontal([pl.col(c).str.strip_chars(nz.WS_CHARS) == h for c, h in mapped]).fill_null(False)
-    return body.filter(~footer & ~repeat).drop("__first")
+    if mapped:
+        c0, h0 = mapped[0]
+        if body.select((pl.col(c0).str.strip_chars(nz.WS_CHARS) == h0).any()).item():  # header repeated?
+            repeat = pl.all_horizontal([pl.col(c).str.strip_chars(nz.WS_CHARS) == h for c, h in mapped])
+            keep = keep & ~repeat.fill_null(False)
+    return body.filter(keep).drop("__first")
 
 
 # ---------------------------------------------------------------- warehouse writes

@@ -432,6 +432,8 @@ def test_large_csv_read_in_chunks_gives_same_rows(tmp_path, monkeypatch):
     for i in range(1500):
         body = f"620422{1950 + i % 60:04d}0101{i % 1000:03d}"
         lines.append(f"人{i},{mkid(body) if i % 100 else '6.2E+17'},红山,农村低保,2026-0{1 + i % 9}-01,{i}")
+    lines.insert(800, " 姓名 ,身份证号,乡镇,救助类型,救助日期,金额")  # header repeated mid-file: not a record
+    lines.insert(900, "\u3000,人x,\u3000,,,")  # a record whose first cell is blank-looking: rejected
     lines += [lines[10], "", "合计,,,,,", "制表人：某"]
     text = "\n".join(lines) + "\n"
 
@@ -450,8 +452,9 @@ def test_large_csv_read_in_chunks_gives_same_rows(tmp_path, monkeypatch):
     whole, streamed = run("w", False), run("s", True)
     assert whole == streamed
     counts, data, rej = streamed
-    assert counts["civil_affairs_assistance"] == {"read": 1501, "loaded": 1485, "rejected": 15, "duplicates": 1}
-    assert data[0]["source_row"] == 5 and data[-1]["source_row"] == 1503
+    assert counts["civil_affairs_assistance"] == {"read": 1502, "loaded": 1485, "rejected": 16, "duplicates": 1}
+    assert data[0]["source_row"] == 5 and data[-1]["source_row"] == 1505
+    assert not any(r["name"] == "姓名" for r in data)
     assert rej[0]["row_number"] == 4 and "科学计数法" in rej[0]["reason"]
 
 
