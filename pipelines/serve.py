@@ -91,4 +91,5 @@ def serve(
         description=f"防贫 nightly run: {cron} ({timezone}), inbox {Path(inbox).resolve()}",
         tags=["fangpin"],
         entrypoint_type=EntrypointType.MODULE_PATH,
+        limit=1,  # one run at a time: a manual trigger during the nightly run waits for it
     )

@@ -106,7 +106,7 @@ def make_inbox(root: Path, households: int = 40, settlements: int = 200) -> Path
         pl.lit("10").alias("基本医保支付"), pl.lit("0").alias("大病保险支付"),
         pl.lit("0").alias("医疗救助支付"), (pl.col("k") % 7 + 1).cast(pl.String).alias("个人自付"),
     )
-    pl.concat([big, filler]).write_csv(inbox / "health_insurance" / "住院结算.csv")
+    pl.concat([big.cast(pl.String), filler]).write_csv(inbox / "health_insurance" / "住院结算.csv")
 
     dibao = pl.DataFrame({
         "姓名": [f"户主{i}" for i in range(1, households, 7)],

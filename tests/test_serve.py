@@ -105,3 +105,29 @@ def test_serve_registers_the_cron_deployment_and_runs_it_through_a_real_server(t
     finally:
         for proc, _ in reversed(procs):
             _stop(proc)
+
+
+def test_schedule_comes_from_the_command_line_then_the_config_then_the_default(tmp_path):
+    from pipelines.serve import ServeError, schedule_for
+
+    cfg = tmp_path / "county.toml"
+    cfg.write_text('[schedule]\ncron = "30 1 * * *"\n', encoding="utf-8")
+    assert schedule_for(None, None, None) == ("0 2 * * *", "Asia/Shanghai")
+    assert schedule_for(cfg, None, None) == ("30 1 * * *", "Asia/Shanghai")
+    assert schedule_for(cfg, "0 3 * * 1-5", "Asia/Urumqi") == ("0 3 * * 1-5", "Asia/Urumqi")
+    for cron, tz in (("0 2 * *", None), (None, "Mars/Olympus")):
+        try:
+            schedule_for(cfg, cron, tz)
+        except ServeError:
+            continue
+        raise AssertionError(f"{cron!r} / {tz!r} accepted")
+
+
+def test_serve_without_a_server_says_how_to_start_one(tmp_path):
+    (tmp_path / "inbox").mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    res = subprocess.run([str(BIN / "fangpin"), "serve", "--inbox", str(tmp_path / "inbox"), "--out",
+                          str(tmp_path / "out")], env=env, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2
+    assert "PREFECT_API_URL is not set" in res.stdout and "prefect server start" in res.stdout
