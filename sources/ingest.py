@@ -457,12 +457,34 @@ def _ingest_folder(ctx, con, folder: str) -> dict:
                             f"读取时出错：{type(exc).__name__}: {str(exc)[:200]}", fp)
             finally:
                 grid.close()
+    if {"members", "measures"} & touched:
+        _household_county(con, ctx)
     for table in sorted(touched):
         for _, n in _dedupe(con, ctx, table).items():
             c = counts[table]
             c["duplicates"] += n
             c["loaded"] -= n
     return counts
+
+
+def _household_county(con, ctx) -> None:
+    """Members and measures take their household's county (the three-table files carry none).
+
+    In a province inbox the configured county is wrong for every other county's members;
+    the household row (county column, else the configured county) is the record.
+    """
+    counties = con.execute("SELECT count(DISTINCT county) FROM households WHERE run_id = ?"
+                           " AND county IS DISTINCT FROM ?", [ctx.run_id, ctx.config.county]).fetchone()[0]
+    if not counties:
+        return
+    for table in ("members", "measures"):
+        con.execute(f"""
+            UPDATE {table} SET county = h.county
+            FROM (SELECT household_id, min(county) AS county FROM households WHERE run_id = ?
+                  GROUP BY household_id) AS h
+            WHERE {table}.run_id = ? AND {table}.household_id = h.household_id
+              AND {table}.county IS DISTINCT FROM h.county
+        """, [ctx.run_id, ctx.run_id])
 
 
 def _unreadable(con, ctx, folder, rel, sheet, reason, fp) -> None:

@@ -466,3 +466,17 @@ def test_truncated_csv_is_unreadable_and_nothing_half_loaded(tmp_path):
     (f,) = rows(ctx, "SELECT * FROM input_files")
     assert f["status"] == "unreadable" and "引号不配对" in f["reason"]
     assert rows(ctx, "SELECT count(*) AS n FROM civil_affairs_deaths") == [{"n": 0}]
+
+
+def test_members_and_measures_take_their_households_county(tmp_path):
+    ctx = make_ctx(tmp_path)
+    folder = ctx.inbox / "roster"
+    write(folder / "户.csv", "户编号,县,乡镇,户主姓名,户主证件号码\n"
+          f"H1,示例县,红山镇,张三,{A}\nH2,另一县,黑水乡,李四,{B}\n")
+    write(folder / "人.csv", "户编号,姓名,证件号码,与户主关系\n"
+          f"H1,张三,{A},户主\nH2,李四,{B},户主\nH9,王五,{C},户主\n")
+    write(folder / "措施.csv", "户编号,帮扶措施类型\nH2,产业帮扶\n")
+    ingest_folder(ctx, "roster")
+    got = {r["name"]: r["county"] for r in rows(ctx, "SELECT name, county FROM members")}
+    assert got == {"张三": "示例县", "李四": "另一县", "王五": "示例县"}
+    assert rows(ctx, "SELECT county FROM measures") == [{"county": "另一县"}]
