@@ -547,12 +547,17 @@ def nightly(
     as_of: str | None = None,
     out: str = "out",
     reread: bool = False,
+    timezone: str | None = None,
 ) -> str:
     """The nightly run as a Prefect flow (what `fangpin run` and the scheduled deployment call).
 
-    as_of defaults to today in the county's time zone.
+    as_of defaults to today in `timezone` (the schedule's, for a deployment), else in
+    the county's configured time zone.
     """
-    d = date.fromisoformat(as_of) if as_of else None
+    if as_of:
+        d = date.fromisoformat(as_of)
+    else:
+        d = datetime.now(ZoneInfo(timezone)).date() if timezone else None
     ctx = run_once(Path(inbox), Path(config) if config else None, d, Path(out), reread=reread,
                    ingest=_ingest_prefect, stage=_stage_prefect)
     print(one_line(ctx.notes["summary"]))

@@ -49,10 +49,12 @@ def schedule_for(config_path: Path | None, cron: str | None, timezone: str | Non
     return cron, timezone
 
 
-def deployment_parameters(inbox: Path, out: Path, config: Path | None, reread: bool = False) -> dict:
-    """Absolute paths: the runner starts each run in its own process and working directory."""
+def deployment_parameters(inbox: Path, out: Path, config: Path | None, timezone: str,
+                          reread: bool = False) -> dict:
+    """Absolute paths (the runner starts each run in its own process and working directory);
+    the schedule's time zone, so a run's as-of date is the date of the cron's day."""
     params = {"inbox": str(Path(inbox).resolve()), "out": str(Path(out).resolve()),
-              "config": str(Path(config).resolve()) if config else None}
+              "config": str(Path(config).resolve()) if config else None, "timezone": timezone}
     if reread:
         params["reread"] = True
     return params
@@ -87,7 +89,7 @@ def serve(
     nightly.serve(
         name=name,
         schedule=Cron(cron, timezone=timezone),
-        parameters=deployment_parameters(inbox, out, config, reread),
+        parameters=deployment_parameters(inbox, out, config, timezone, reread),
         description=f"防贫 nightly run: {cron} ({timezone}), inbox {Path(inbox).resolve()}",
         tags=["fangpin"],
         entrypoint_type=EntrypointType.MODULE_PATH,

@@ -87,6 +87,7 @@ def test_serve_registers_the_cron_deployment_and_runs_it_through_a_real_server(t
         assert sched["active"] and not dep["paused"]
         assert dep["parameters"]["inbox"] == str(inbox.resolve())
         assert dep["parameters"]["out"] == str(out.resolve())
+        assert dep["parameters"]["timezone"] == "Asia/Shanghai"
 
         r = httpx.post(f"{api}/deployments/{dep['id']}/create_flow_run",
                        json={"parameters": {"as_of": "2026-11-24"}}, timeout=10)
