@@ -222,7 +222,8 @@ def _via_unique(df: pl.DataFrame, src: str, outs: dict[str, pl.Expr], flags: dic
     u = df.select(pl.col(src).unique()).with_columns(**outs)
     if flags:
         u = u.with_columns(**flags)
-    return df.join(u, on=src, how="left", nulls_equal=True, maintain_order="left")
+    looked_up = df.select(src).join(u, on=src, how="left", nulls_equal=True, maintain_order="left")
+    return df.with_columns(looked_up.drop(src).get_columns())  # gather the new columns only
 
 
 def _empty(raw: pl.Expr) -> pl.Expr:
