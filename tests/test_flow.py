@@ -68,6 +68,9 @@ def test_run_records_timings_fingerprints_counts_and_summary(county, tmp_path):
     assert con.execute(
         "SELECT count(*) FROM input_files WHERE status = 'loaded' AND fingerprint IS NULL"
     ).fetchone()[0] == 0
+    assert con.execute("SELECT seconds FROM run_stage_seconds WHERE stage = 'ingest'").fetchone()[0] == stages["ingest"]
+    assert con.execute("SELECT count(*) FROM latest_input_files").fetchone()[0] == con.execute(
+        "SELECT count(*) FROM input_files").fetchone()[0] > 0
 
     on_disk = json.loads((tmp_path / "out" / "reports" / "2026-11-24" / "summary.json").read_text("utf-8"))
     assert on_disk["run_id"] == ctx.run_id and on_disk["status"] == "completed"
