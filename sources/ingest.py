@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -546,7 +547,12 @@ def _ingest_grid(ctx, con, folder, rel, fp, grid: Grid, specs, counts, unparsed_
 
 
 def _load_chunks(ctx, con, rel, grid: Grid, m: Match, reject_table: str):
-    """Normalise and insert the grid chunk by chunk; the national export is reshaped whole."""
+    """Normalise and insert the grid chunk by chunk; the national export is reshaped whole.
+
+    A chunk's DuckDB insert runs in a writer thread while polars normalises the next
+    chunk (both release the GIL); at most one insert is pending, so at most two chunks
+    are held in memory. Only this grid's writer uses `con` until it is drained.
+    """
     national = m.spec.level == "national"
     const = [pl.lit(ctx.run_id).alias("run_id"), pl.lit(rel).alias("source_file"),
              pl.lit(grid.sheet, dtype=pl.String).alias("source_sheet")]
@@ -555,27 +561,38 @@ def _load_chunks(ctx, con, rel, grid: Grid, m: Match, reject_table: str):
     unparsed: dict[str, int] = defaultdict(int)
     keep = []
     offset = 0
-    for chunk in grid.chunks():
-        skip = max(0, m.header_idx + 1 - offset)
-        body = body_rows(chunk, m, grid.first_row + offset, skip)
-        offset += chunk.height
-        if body.height == 0:
-            continue
-        loaded, rejected, unp = normalise_sheet(body, m, ctx.as_of, ctx.config.county)
-        read += body.height
-        rejected_n += rejected.height
-        for k, v in unp.items():
-            unparsed[k] += v
+
+    def write(rejected: pl.DataFrame, loaded: pl.DataFrame | None) -> None:
         if rejected.height:
             insert_frame(con, "rejects", rejected.with_columns(
                 const[0], pl.lit(reject_table).alias("source_table"), pl.lit(rel).alias("file"),
                 pl.lit(grid.sheet, dtype=pl.String).alias("sheet")))
-        loaded = loaded.with_columns(*const)
-        if national:
-            keep.append(loaded)
-        else:
+        if loaded is not None:
             insert_frame(con, m.spec.table, loaded)
-            loaded_n[m.spec.table] += loaded.height
+
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        pending = None
+        for chunk in grid.chunks():
+            skip = max(0, m.header_idx + 1 - offset)
+            body = body_rows(chunk, m, grid.first_row + offset, skip)
+            offset += chunk.height
+            if body.height == 0:
+                continue
+            loaded, rejected, unp = normalise_sheet(body, m, ctx.as_of, ctx.config.county)
+            read += body.height
+            rejected_n += rejected.height
+            for k, v in unp.items():
+                unparsed[k] += v
+            loaded = loaded.with_columns(*const)
+            if national:
+                keep.append(loaded)
+            else:
+                loaded_n[m.spec.table] += loaded.height
+            if pending is not None:
+                pending.result()
+            pending = writer.submit(write, rejected, None if national else loaded)
+        if pending is not None:
+            pending.result()
     if national and keep:
         parts = reshape_national(pl.concat(keep, how="vertical_relaxed"), m.spec, set(m.colmap))
         for table, df in parts.items():
