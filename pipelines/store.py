@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -260,16 +261,17 @@ def recover_leftovers(out: Path) -> list[str]:
     for run_id in leftover_runs(out):
         path = out / ".work" / f"{run_id}.duckdb"
         if run_id not in published and path.exists():
-            with contextlib.suppress(duckdb.Error, OSError):
+            with contextlib.suppress(duckdb.Error, OSError, ValueError):
                 con = duckdb.connect(str(path))
                 try:
-                    n = con.execute(
-                        "UPDATE runs SET status = 'failed', skipped = to_json([{'kind': 'run', 'name': run_id,"
-                        " 'reason': 'interrupted: the process died before the run finished'}])"
-                        " WHERE run_id = ? AND status = 'running'",
-                        [run_id],
-                    ).fetchone()[0]
-                    if n:
+                    row = con.execute("SELECT skipped FROM runs WHERE run_id = ?", [run_id]).fetchone()
+                    if row is not None:
+                        skipped = json.loads(row[0]) if row[0] else []
+                        skipped.append({"kind": "run", "name": run_id,
+                                        "reason": "interrupted: the process died before the run was published"})
+                        con.execute(
+                            "UPDATE runs SET status = 'failed', finished_at = NULL, skipped = ? WHERE run_id = ?",
+                            [json.dumps(skipped, ensure_ascii=False), run_id])
                         publish(con, out, run_id, complete=False)
                         recorded.append(run_id)
                 finally:
@@ -288,8 +290,6 @@ def recent_runs(out: Path, limit: int = 10) -> list[dict]:
     Reads the Parquet files, not warehouse.duckdb, so it works while an analyst holds
     the catalogue open read-write.
     """
-    import json
-
     files = published_files(out, "runs")
     if not files:
         return []
