@@ -47,6 +47,9 @@ def _progress(event: str, d: dict) -> None:
         console.print(f"[bold]fangpin run[/] {d['run_id']}  as of {d['as_of']}  →  {d['out']}")
     elif event == "folder":
         console.print(f"  [green]✓[/] ingest {d['folder']:<17} {d['how']}  ({d['seconds']:.1f} s)")
+    elif event == "retry":
+        console.print(f"  [yellow]↻[/] ingest {d['folder']}: {len(d['files'])} file(s) could not be read"
+                      " (file system error); reading the folder again")
     elif event == "stage_done":
         console.print(f"  [green]✓[/] {d['stage']:<24} ({d['seconds']:.1f} s)")
     elif event == "error":

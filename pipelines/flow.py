@@ -215,20 +215,54 @@ def _stamp_fingerprints(con, run_id: str, folder: str, files: list[dict]) -> Non
     )
 
 
+# How an OS-level failure reads once the reader has turned it into an "unreadable" reason.
+TRANSIENT_REASON = (r"\[Errno \d+\]|\(os error \d+\)|PermissionError|FileNotFoundError|TimeoutError"
+                    r"|BlockingIOError|ConnectionError|InterruptedError|OSError")
+RETRY_DELAY_SECONDS = 2.0
+
+
+def _forget_skips(ctx: RunContext, folder: str) -> None:
+    """Drop what an earlier attempt at this folder reported skipped: the retry reports afresh."""
+    with ctx._lock:
+        ctx.skipped[:] = [e for e in ctx.skipped
+                          if not (str(e.get("name", "")).startswith(folder + "/")
+                                  or (e.get("kind") == "source" and e.get("name") == folder))]
+
+
+def _transient_unreadable(con, run_id: str, folder: str) -> list[str]:
+    return [f for (f,) in con.execute(
+        "SELECT DISTINCT file FROM input_files WHERE run_id = ? AND folder = ? AND status = 'unreadable'"
+        " AND regexp_matches(reason, ?) ORDER BY 1", [run_id, folder, TRANSIENT_REASON]).fetchall()]
+
+
 def ingest_one(ctx: RunContext, folder: str, reuse_from: str | None) -> str:
-    """Load one inbox folder into the working database (or copy it unchanged). Safe to retry."""
+    """Load one inbox folder into the working database (or copy it unchanged). Safe to retry.
+
+    The reader never raises for a bad file: it records it as unreadable and goes on.
+    When the reason is the file system's (permission denied, file gone, I/O error: a
+    share that blinked, a file still being copied in), the folder is read again after
+    RETRY_DELAY_SECONDS, up to INGEST_RETRIES times; a file still unreadable after that
+    stays reported as unreadable and the run goes on without it.
+    """
     tables = ctx.notes["folder_tables"].get(folder, [])
     con = ctx.cursor()
     t0 = time.perf_counter()
-    _clear_folder(con, ctx.run_id, folder, tables)
-    if reuse_from:
-        _copy_folder(con, ctx.run_id, folder, tables, reuse_from)
-        for entry in _folder_skips(con, reuse_from, folder):
-            ctx.skip(entry["kind"], entry["name"], entry["reason"])
-        how = f"unchanged since run {reuse_from}: rows copied, not re-read"
-    else:
+    for attempt in range(INGEST_RETRIES + 1):
+        _clear_folder(con, ctx.run_id, folder, tables)
+        _forget_skips(ctx, folder)
+        if reuse_from:
+            _copy_folder(con, ctx.run_id, folder, tables, reuse_from)
+            for entry in _folder_skips(con, reuse_from, folder):
+                ctx.skip(entry["kind"], entry["name"], entry["reason"])
+            how = f"unchanged since run {reuse_from}: rows copied, not re-read"
+            break
         _stage_function("sources.ingest", "ingest_folder")(ctx, folder)
-        how = "read"
+        how = "read" + (f" (attempt {attempt + 1})" if attempt else "")
+        flaky = _transient_unreadable(con, ctx.run_id, folder)
+        if not flaky or attempt == INGEST_RETRIES:
+            break
+        _emit("retry", folder=folder, files=flaky)
+        time.sleep(RETRY_DELAY_SECONDS)
     _stamp_fingerprints(con, ctx.run_id, folder, ctx.notes["fingerprints"].get(folder, []))
     seconds = round(time.perf_counter() - t0, 3)
     with ctx._lock:

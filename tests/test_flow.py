@@ -358,3 +358,38 @@ def test_summary_masks_id_numbers_quoted_from_an_unrecognised_file(county, tmp_p
     assert any(f["file"] == "education/无表头.csv" for f in ctx.notes["summary"]["files_skipped"])
     text = (tmp_path / "out" / "reports" / "2026-11-24" / "summary.json").read_text("utf-8")
     assert id_number(501, "20150601") not in text
+
+
+def test_a_file_the_share_failed_to_deliver_is_read_again_and_a_bad_one_is_reported(county, tmp_path, monkeypatch):
+    import sources.ingest
+
+    real, calls = sources.ingest.read_grids, []
+
+    def share(path, *args, **kwargs):
+        if path.name == "房屋鉴定.csv":
+            calls.append(path.name)
+            if len(calls) == 1 or broken:
+                raise PermissionError(13, "Permission denied", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(sources.ingest, "read_grids", share)
+    monkeypatch.setattr(flow, "RETRY_DELAY_SECONDS", 0)
+    broken = False
+    ctx = _run(county[0], county[1], tmp_path / "out", reread=True)
+    assert calls == ["房屋鉴定.csv", "房屋鉴定.csv"]
+    con = _catalogue(tmp_path / "out")
+    assert con.execute("SELECT status FROM input_files WHERE folder = 'housing'").fetchall() == [("loaded",)]
+    assert con.execute("SELECT count(*) FROM housing_assessments").fetchone()[0] == 1
+    con.close()
+    assert not [e for e in ctx.skipped if e["name"].startswith("housing/")]
+
+    calls.clear()
+    broken = True
+    ctx = _run(county[0], county[1], tmp_path / "out", as_of=date(2026, 11, 25), reread=True)
+    assert len(calls) == flow.INGEST_RETRIES + 1
+    assert ctx.notes["summary"]["status"] == "completed"
+    con = _catalogue(tmp_path / "out")
+    assert con.execute("SELECT status FROM input_files WHERE folder = 'housing' AND run_id = ?",
+                       [ctx.run_id]).fetchall() == [("unreadable",)]
+    con.close()
+    assert [e["name"] for e in ctx.skipped if e["name"].startswith("housing/")] == ["housing/房屋鉴定.csv"]
