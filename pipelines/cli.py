@@ -166,8 +166,11 @@ def runs(
     limit: Annotated[int, typer.Option(help="How many recent runs")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per run")] = False,
 ) -> None:
-    """List recent runs: status, as-of, timings, rows, findings (read from store/, so an analyst
-    holding warehouse.duckdb open never gets in the way)."""
+    """List recent runs: status, as-of, timings, rows, findings.
+
+    Reads store/ rather than warehouse.duckdb, so an analyst holding the catalogue open
+    never gets in the way.
+    """
     import json
 
     from pipelines.store import recent_runs
@@ -223,8 +226,8 @@ def serve(
     inbox: Annotated[Path, typer.Option(help="Inbox directory the scheduled runs read")],
     out: Annotated[Path, typer.Option(help="Output directory")] = Path("out"),
     config: Annotated[Path | None, typer.Option(help="County configuration TOML")] = None,
-    cron: Annotated[str | None, typer.Option(help="Cron schedule (default: config [schedule] cron, else '0 2 * * *')")] = None,
-    timezone: Annotated[str | None, typer.Option(help="Time zone of the cron (default: config [schedule] timezone, else Asia/Shanghai)")] = None,
+    cron: Annotated[str | None, typer.Option(help="Cron schedule (default: the config's schedule.cron, else '0 2 * * *')")] = None,
+    timezone: Annotated[str | None, typer.Option(help="Time zone of the cron (default: the config's schedule.timezone, else Asia/Shanghai)")] = None,
     name: Annotated[str, typer.Option(help="Deployment name (fangpin-nightly/<name>)")] = "nightly",
     reread: Annotated[bool, typer.Option("--reread", help="Scheduled runs read every folder, changed or not")] = False,
 ) -> None:
