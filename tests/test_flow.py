@@ -393,3 +393,15 @@ def test_a_file_the_share_failed_to_deliver_is_read_again_and_a_bad_one_is_repor
                        [ctx.run_id]).fetchall() == [("unreadable",)]
     con.close()
     assert [e["name"] for e in ctx.skipped if e["name"].startswith("housing/")] == ["housing/房屋鉴定.csv"]
+
+
+def test_fangpin_run_exits_2_when_another_run_holds_out(county, tmp_path):
+    out = tmp_path / "out"
+    env = {**os.environ, "PREFECT_API_URL": ""}
+    with store.run_lock(out):
+        res = subprocess.run(
+            [str(FANGPIN), "run", "--inbox", str(county[0]), "--config", str(county[1]), "--out", str(out)],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert "another fangpin run is in progress" in res.stdout
+    assert not (out / "store").exists()
