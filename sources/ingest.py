@@ -156,10 +156,13 @@ def _no_match_reason(rows, specs, config_headers, best_partial) -> str:
         cols = "，".join(f"{spec.column(m).headers[0]}（尝试过：{'、'.join(spec.headers_tried(m, al))}）"
                         for m in missing)
         parts.append(f"{spec.title}[{spec.table}]缺少必需列 {cols}")
-    seen_row = rows[best_partial[1]] if best_partial else next(
-        (r for r in rows[:HEADER_SCAN_ROWS] if any(header_key(v) for v in r)), [])
+    # The cells are quoted only from a row that matched some headers: any other row may be a
+    # data row, and its names and ID numbers must not reach the run summary or the logs.
+    if not best_partial:
+        return "表头未能识别：" + "；".join(parts) + "。文件中没有与任何表头相符的行"
+    seen_row = rows[best_partial[1]]
     seen = "、".join(str(v).strip() for v in seen_row if v is not None and str(v).strip())[:300]
-    return "表头未能识别：" + "；".join(parts) + (f"。文件中的表头：{seen}" if seen else "。文件中没有表头行")
+    return "表头未能识别：" + "；".join(parts) + f"。文件中的表头：{seen}"
 
 
 # ---------------------------------------------------------------- normalisation of one sheet
@@ -384,15 +387,22 @@ def _dedupe(con, ctx, table: str) -> dict[tuple[str, str | None], int]:
     """Delete exact duplicate rows (all canonical columns equal) of the run; count them per file/sheet.
 
     The row kept is the first inserted (smallest rowid): files are read in path order and
-    rows in file order, so it is the first occurrence in reading order.
+    rows in file order, so it is the first occurrence in reading order. A hash of the row
+    picks the candidates first, so the exact comparison (a window over every column) runs
+    on the few rows that share a hash instead of sorting the whole table.
     """
     cols = [c for c in table_columns(con, table)
             if c not in ("run_id", "source_file", "source_sheet", "source_row")]
     part = ", ".join(cols)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _dups_{table} AS SELECT rid, source_file, source_sheet FROM ("
+        f"CREATE OR REPLACE TEMP TABLE _dups_{table} AS"
+        f" WITH hashed AS (SELECT rowid AS rid, hash({part}) AS h FROM {table} WHERE run_id = ?),"
+        f" shared AS (SELECT h FROM hashed GROUP BY h HAVING count(*) > 1),"
+        f" candidates AS (SELECT rid FROM hashed SEMI JOIN shared USING (h))"
+        f" SELECT rid, source_file, source_sheet FROM ("
         f" SELECT rowid AS rid, source_file, source_sheet, min(rowid) OVER (PARTITION BY {part}) AS keep"
-        f" FROM {table} WHERE run_id = ?) WHERE rid <> keep", [ctx.run_id])
+        f" FROM {table} WHERE run_id = ? AND rowid IN (SELECT rid FROM candidates)) WHERE rid <> keep",
+        [ctx.run_id, ctx.run_id])
     counts = {(f, s): n for f, s, n in con.execute(
         f"SELECT source_file, source_sheet, count(*) FROM _dups_{table} GROUP BY ALL").fetchall()}
     if counts:
