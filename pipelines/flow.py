@@ -386,7 +386,11 @@ def run_once(
             " VALUES (?, ?, ?, 'running', ?, ?, ?)",
             [run_id, as_of, started, str(inbox.resolve()), config.digest, config.county],
         )
+        store.note_running(con, out, run_id)
         _emit("start", run_id=run_id, as_of=as_of.isoformat(), out=str(out.resolve()))
+        from checks.ge_duckdb import preload
+
+        preload()  # Great Expectations takes seconds to import: let it load while the files are read
         try:
             t0 = time.perf_counter()
             fingerprints: dict = {f: fingerprint_folder(inbox, f) for f in [*DEPARTMENT_FOLDERS, FEEDBACK_FOLDER]}
@@ -397,6 +401,7 @@ def run_once(
             ctx.notes["reused"] = plan = plan_reuse(ctx, fingerprints, reread)
             con.execute("UPDATE runs SET fingerprints = ? WHERE run_id = ?",
                         [json.dumps(fingerprints, ensure_ascii=False), run_id])
+            store.note_running(con, out, run_id)
             t0 = time.perf_counter()
             ctx.notes["stage"] = "ingest"
             ingest(ctx, plan)

@@ -191,7 +191,7 @@ def test_a_bug_is_not_retried_and_the_failed_run_is_recorded_but_never_latest(co
     for day, stage in (("2026-11-25", "ingest"), ("2026-11-26", "logic")):
         summary = json.loads((out / "reports" / day / "summary.json").read_text("utf-8"))
         assert summary["status"] == "failed" and summary["error"] == f"KeyError in stage {stage}"
-    assert not list((out / ".work").glob("*.duckdb")) and not list((out / ".staging").iterdir())
+    assert not list((out / ".work").glob("*.running")) and not list((out / ".staging").iterdir())
 
 
 def test_a_second_run_on_the_same_out_is_refused(county, tmp_path):
@@ -289,7 +289,7 @@ def test_a_run_killed_mid_ingest_leaves_the_warehouse_as_it_was(tmp_path):
                 break
         assert any("✓ ingest" in line for line in seen), "".join(seen)
         assert not any("health_insurance" in line for line in seen), "settlements already read: kill came late"
-        assert list((out / ".work").glob("*.duckdb")), "the run is building in .work/"
+        assert list((out / ".work").glob("*.running")), "the run is building in .work/"
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
@@ -306,7 +306,7 @@ def test_a_run_killed_mid_ingest_leaves_the_warehouse_as_it_was(tmp_path):
     runs, latest, _ = _snapshot(out)
     assert latest == [(after.run_id,)]
     assert [s for _, s in runs] == ["completed", "failed", "completed"]
-    assert not list((out / ".work").glob("*.duckdb")) and not any((out / ".staging").iterdir())
+    assert not list((out / ".work").glob("*.running")) and not any((out / ".staging").iterdir())
     assert after.notes["recovered"] and after.notes["recovered"][0] not in {before[1][0][0], after.run_id}
 
 

@@ -73,6 +73,7 @@ def test_leftovers_of_a_killed_run_are_removed_and_it_is_recorded_as_failed(tmp_
     before = (tmp_path / "warehouse.duckdb").read_bytes()
     con = store.open_work(tmp_path, "r2")
     con.execute("INSERT INTO runs (run_id, as_of_date, started_at, status) VALUES ('r2', DATE '2026-11-25', now(), 'running')")
+    store.note_running(con, tmp_path, "r2")  # as the flow does once the run is recorded
     con.execute("INSERT INTO warnings (run_id, rule_code, in_roster, status) VALUES ('r2', 'W01', true, '新增')")
     con.close()  # the process "dies" here: nothing published
     (tmp_path / ".staging" / "r2").mkdir(parents=True)
