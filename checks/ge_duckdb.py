@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from pathlib import Path
 
 import duckdb
@@ -30,13 +31,25 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0}
 
 _installed = False
+_install_lock = threading.Lock()
 
 
 def install_duckdb_result_buffering() -> None:
-    """Patch GE's SQL execution engine so results from duckdb survive the connection's close."""
+    """Patch GE's SQL execution engine so results from duckdb survive the connection's close.
+
+    Locked: the flow's preload thread and the source-checks stage may both get here, and a
+    second patch would wrap the first.
+    """
+    with _install_lock:
+        _install()
+
+
+def _install() -> None:
     global _installed
     if _installed:
         return
+    # GE announces its temporary docs folder at INFO on the terminal, mid-progress; warnings still show.
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     from great_expectations.execution_engine.sqlalchemy_execution_engine import (
         SqlAlchemyExecutionEngine,
     )
@@ -127,8 +140,6 @@ class GeDuckDB:
 def preload() -> None:
     """Import Great Expectations in a background thread (it takes seconds) so that the source-checks
     stage does not wait for it; call once when a run starts, e.g. while the ingest reads files."""
-    import threading
-
     def _load():
         try:
             install_duckdb_result_buffering()
