@@ -48,8 +48,12 @@ def _install() -> None:
     global _installed
     if _installed:
         return
-    # GE announces its temporary docs folder at INFO on the terminal, mid-progress; warnings still show.
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    # GE announces its temporary docs folder at INFO on the terminal, mid-progress (that module
+    # sets its own logger to INFO, so the parent's level is not enough); warnings still show.
+    from great_expectations.data_context.types import base as ge_base
+
+    for name in ("great_expectations", ge_base.__name__):
+        logging.getLogger(name).setLevel(logging.WARNING)
     from great_expectations.execution_engine.sqlalchemy_execution_engine import (
         SqlAlchemyExecutionEngine,
     )
