@@ -48,7 +48,7 @@ def run_source_checks(ctx: RunContext) -> dict:
         files = _files_of(con, ctx.run_id, table)
         if not ctx.table_present(table):
             reason = "未提供" if not files else "文件无法读取"
-            ctx.skip("source", table, f"{spec(table).get('title', table)}：{reason}")
+            ctx.skip("source", table, f"{spec(table).title}：{reason}")
             if files:
                 rows.extend(_s01(ctx.run_id, table, files))
             else:
@@ -95,8 +95,8 @@ def _files_of(con, run_id: str, table: str) -> list[dict]:
     缺少必需列 …"); in a folder that holds only this table, an unreadable file is this table's too. A skipped
     sheet beside a loaded one (a 说明 sheet) is not a failure of anything.
     """
-    folder = spec(table).get("folder")
-    siblings = [t for t in DEPARTMENT_TABLES if spec(t).get("folder") == folder]
+    folder = spec(table).folder
+    siblings = [t for t in DEPARTMENT_TABLES if spec(t).folder == folder]
     cur = con.execute(
         "SELECT file, sheet, status, reason, rows_read, rows_loaded, rows_rejected, duplicates, source_table"
         " FROM input_files AS f WHERE run_id = ? AND (source_table = ? OR (source_table IS NULL AND folder = ?"
@@ -120,8 +120,7 @@ def _files_of(con, run_id: str, table: str) -> list[dict]:
 
 def _s01(run_id: str, table: str, files: list[dict]) -> list[tuple]:
     """Required columns found, per file: a file not loaded misses the required columns its reason names (≥ 1)."""
-    sp = spec(table)
-    required = [c for c in sp["columns"] if c.get("required")]
+    required = spec(table).required
     checked = failed = 0
     notes = []
     for f in files:
@@ -132,7 +131,7 @@ def _s01(run_id: str, table: str, files: list[dict]) -> list[tuple]:
         marker = f"[{table}]缺少必需列"
         part = reason[reason.find(marker) + len(marker):] if marker in reason else ""
         part = part.split("]缺少必需列")[0].split("。文件中的表头")[0]
-        missing = [c for c in required if f"{c['headers'][0]}（尝试过" in part]
+        missing = [c for c in required if f"{c.headers[0]}（尝试过" in part]
         failed += len(missing) if missing else len(required)
         where = f["file"] + (f"[{f['sheet']}]" if f["sheet"] else "")
         notes.append(f"{where}：{reason}" if reason else where)
@@ -143,10 +142,10 @@ def _s01(run_id: str, table: str, files: list[dict]) -> list[tuple]:
 
 
 def _label(table: str, column: str | None) -> str:
-    for c in spec(table)["columns"]:
-        if c["name"] == column:
-            return c["headers"][0]
-    return column or ""
+    try:
+        return spec(table).column(column).headers[0]
+    except KeyError:
+        return column or ""
 
 
 def _row_checks(ctx: RunContext, con, suite: SourceSuite, ge_results: list) -> list[tuple]:
@@ -208,7 +207,7 @@ def _row_checks(ctx: RunContext, con, suite: SourceSuite, ge_results: list) -> l
 
 
 def _id_headers(table: str) -> tuple[str, ...]:
-    return tuple(h for c in spec(table)["columns"] if c["type"] == "id" for h in c["headers"])
+    return tuple(h for c in spec(table).columns if c.type == "id" for h in c.headers)
 
 
 UNPARSED_MARK = "未能识别的值（按空值入库）："
@@ -226,10 +225,9 @@ def unparsed_counts(ctx: RunContext, con, table: str) -> dict[str, int]:
         return {c: int(n) for c, n in noted.items()}
     from sources.spec import header_key
 
-    lookup = {}
-    for c in spec(table)["columns"]:
-        for h in [c["name"], *c["headers"], *ctx.config.headers.get(table, {}).get(c["name"], [])]:
-            lookup[header_key(h)] = c["name"]
+    sp = spec(table)
+    lookup = {header_key(c.name): c.name for c in sp.columns}
+    lookup.update(sp.header_lookup(ctx.config.headers.get(table, {})))
     out: dict[str, int] = defaultdict(int)
     for (reason,) in con.execute(
         "SELECT reason FROM input_files WHERE run_id = ? AND source_table = ? AND status = 'loaded'"
@@ -247,7 +245,7 @@ def _add_unparsed(ctx: RunContext, con, suite: SourceSuite, by_code, details) ->
     """Cells the ingest could not parse count against S03 (dates) and S05 (money), whole extract only:
     the ingest counts them per column, not per township."""
     counts = unparsed_counts(ctx, con, suite.table)
-    kinds = {c["name"]: c["type"] for c in spec(suite.table)["columns"]}
+    kinds = {c.name: c.type for c in spec(suite.table).columns}
     for column, n in sorted(counts.items()):
         code = {"date": "S03", "money": "S05"}.get(kinds.get(column, ""))
         if code and n:
@@ -305,7 +303,7 @@ def _add_rejects(ctx, con, suite: SourceSuite, code: str, reason_sql: str, by_co
             return "NULL"
         return "trim(coalesce(" + ", ".join(f"json_extract_string(raw, '$.\"{h}\"')" for h in headers) + "))"
 
-    county_headers = [h for c in spec(table)["columns"] if c["type"] == "county" for h in c["headers"]]
+    county_headers = [h for c in spec(table).columns if c.type == "county" for h in c.headers]
     county_literal = "'" + ctx.config.county.replace("'", "''") + "'"
     sql = f"""
         WITH r AS (

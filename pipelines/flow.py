@@ -16,7 +16,6 @@ import json
 import re
 import secrets
 import time
-import tomllib
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -75,12 +74,13 @@ def folder_tables() -> dict[str, list[str]]:
     Specs of intermediate shapes (the national person-level export, reshaped into
     households/members) are not warehouse tables and are left out.
     """
+    from sources.spec import load_specs
+
     tables = set(store.warehouse_tables())
     out: dict[str, list[str]] = {}
-    for spec in sorted(SPECS_DIR.glob("*.toml")):
-        meta = tomllib.loads(spec.read_text(encoding="utf-8"))
-        if meta.get("folder") and meta.get("table") in tables:
-            out.setdefault(meta["folder"], []).append(meta["table"])
+    for spec in load_specs():
+        if spec.table in tables:
+            out.setdefault(spec.folder, []).append(spec.table)
     return out
 
 

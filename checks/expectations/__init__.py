@@ -25,8 +25,9 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
+from sources.spec import Spec, spec_for_table
+
 HERE = Path(__file__).resolve().parent
-SPECS_DIR = HERE.parent.parent / "sources" / "specs"
 
 DEPARTMENT_TABLES = [
     "civil_affairs_assistance", "civil_affairs_deaths", "health_settlements", "health_enrolment",
@@ -127,9 +128,9 @@ class SourceSuite:
         return suite
 
 
-@cache
-def spec(table: str) -> dict:
-    return tomllib.loads((SPECS_DIR / f"{table}.toml").read_text(encoding="utf-8"))
+def spec(table: str) -> Spec:
+    """The table's spec as the reader loads it, so the checks judge what the ingest declared."""
+    return spec_for_table(table)
 
 
 @cache
@@ -141,15 +142,15 @@ def extras(table: str) -> dict:
 def build_suite(table: str, as_of: date, extra_headers: dict[str, list[str]] | None = None) -> SourceSuite:
     """The declared checks of one table for a run's as-of date."""
     sp, ex = spec(table), extras(table)
-    cols = sp["columns"]
+    cols = sp.columns
     future_ok = set(ex.get("future_ok", []))
     checks: list[Check] = []
-    id_col = next((c["name"] for c in cols if c["type"] == "id"), None)
+    id_col = next((c.name for c in cols if c.type == "id"), None)
     if id_col:
         checks.append(Check(
             "S02", f"id_valid:{id_col}", "身份证号规范化后有效（18位、出生日期、校验码）", "rows",
             checked=f"{id_col} IS NOT NULL", failed=f"NOT coalesce({id_valid_sql(id_col)}, false)"))
-    dates = [c["name"] for c in cols if c["type"] == "date"]
+    dates = [c.name for c in cols if c.type == "date"]
     for col in dates:
         if col in future_ok:
             continue
@@ -158,18 +159,18 @@ def build_suite(table: str, as_of: date, extra_headers: dict[str, list[str]] | N
             checked=f"{col} IS NOT NULL", failed=f"{col} > DATE '{as_of.isoformat()}'",
             column=col, max_value=as_of))
     for c in cols:
-        values = c.get("values") if c["type"] in ("enum", "list") else (["是", "否"] if c["type"] == "yesno" else None)
-        if values and c["type"] != "list":
+        values = list(c.values) if c.type in ("enum", "list") else (["是", "否"] if c.type == "yesno" else None)
+        if values and c.type != "list":
             checks.append(Check(
-                "S04", f"known_values:{c['name']}", f"{c['name']} 取值在字典内", "in_set",
-                checked=f"{c['name']} IS NOT NULL", failed=f"{c['name']} NOT IN ({_sql_list(values)})",
-                column=c["name"], values=tuple(values)))
+                "S04", f"known_values:{c.name}", f"{c.name} 取值在字典内", "in_set",
+                checked=f"{c.name} IS NOT NULL", failed=f"{c.name} NOT IN ({_sql_list(values)})",
+                column=c.name, values=tuple(values)))
     for c in cols:
-        if c["type"] == "money" and not c.get("signed"):
+        if c.type == "money" and not c.signed:
             checks.append(Check(
-                "S05", f"money_not_negative:{c['name']}", f"{c['name']} 不为负", "between",
-                checked=f"{c['name']} IS NOT NULL", failed=f"{c['name']} < 0",
-                column=c["name"], min_value=0))
+                "S05", f"money_not_negative:{c.name}", f"{c.name} 不为负", "between",
+                checked=f"{c.name} IS NOT NULL", failed=f"{c.name} < 0",
+                column=c.name, min_value=0))
     for x in ex.get("check", []):
         if "pair" in x:
             a, b = x["pair"]
@@ -179,16 +180,16 @@ def build_suite(table: str, as_of: date, extra_headers: dict[str, list[str]] | N
         else:
             checks.append(Check(x["code"], x["key"], x["description"], "rows",
                                 checked=x["checked"], failed=f"coalesce({x['failed']}, false)"))
-    if any(c["type"] == "township" for c in cols):
+    if any(c.type == "township" for c in cols):
         checks.append(Check(
             "S08", "township_resolves", "乡镇能对应到本县乡镇名单", "rows",
             checked="township_raw IS NOT NULL", failed="township IS NULL"))
-    township_col = next((c for c in cols if c["type"] == "township"), None)
-    headers = list(township_col["headers"]) if township_col else []
+    township_col = next((c for c in cols if c.type == "township"), None)
+    headers = list(township_col.headers) if township_col else []
     headers += (extra_headers or {}).get("township", [])
     return SourceSuite(
-        table=table, title=sp.get("title", table), folder=sp.get("folder", ""), id_column=id_col,
-        required=tuple(c["name"] for c in cols if c.get("required")),
+        table=table, title=sp.title, folder=sp.folder, id_column=id_col,
+        required=tuple(c.name for c in sp.required),
         township_headers=tuple(headers), checks=tuple(checks),
         freshness=tuple(ex.get("freshness", [])), freshness_year=ex.get("freshness_year"),
         date_columns=tuple(dates),
