@@ -27,6 +27,7 @@ from collections import defaultdict
 from datetime import date
 
 from checks.expectations import DEPARTMENT_TABLES, Check, SourceSuite, build_suite, spec
+from checks.sql import create_macros
 from pipelines.context import RunContext
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ def run_source_checks(ctx: RunContext) -> dict:
 
     t0 = time.perf_counter()
     con = ctx.cursor()
+    create_macros(con)
     rows: list[tuple] = []
     suites: dict[str, SourceSuite] = {}
     docs_dir = ctx.reports_dir / "data_docs"

@@ -51,6 +51,11 @@ def rule_sql(code: str) -> str:
     return (RULES_DIR / f"{code}.sql").read_text(encoding="utf-8")
 
 
+def create_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """Only the macros (ID validity, ages, windows): for stages that run before the models' tables are final."""
+    con.execute((MODELS_DIR / "00_macros.sql").read_text(encoding="utf-8"))
+
+
 def create_models(con: duckdb.DuckDBPyConnection) -> None:
     """Shared definitions of rules.md ("active member", "roster person", ...) as views, in file order."""
     for path in sorted(MODELS_DIR.glob("*.sql")):

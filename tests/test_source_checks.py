@@ -139,7 +139,10 @@ def test_absent_and_unreadable_departments(checked):
 def test_id_validity_sql_matches_gb11643(tmp_path):
     import duckdb
 
+    from checks.sql import create_macros
+
     con = duckdb.connect()
+    create_macros(con)
     sql = id_valid_sql("x")
     got = {v: con.execute(f"SELECT {sql} FROM (SELECT ?::VARCHAR AS x)", [v]).fetchone()[0]
            for v in (GOOD, GOOD2, BAD_CHECK, "11010519491331002X", "1101051949123100")}

@@ -34,24 +34,10 @@ DEPARTMENT_TABLES = [
     "education_students", "housing_assessments", "disability_certificates",
 ]
 
-ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-
-
 def id_valid_sql(col: str) -> str:
-    """GB 11643 validity as a DuckDB predicate: 18 characters, a real birth date, the right check character.
-
-    The weighted digit sum is a list dot product: several times faster in DuckDB than 17 substr terms.
-    AND does not short-circuit in DuckDB; CASE does, so the sum only meets IDs of the right shape.
-    No "::" casts and no ":name" tokens: GE passes the text through SQLAlchemy's text().
-    """
-    weights = "[" + ", ".join(f"{w}.0" for w in ID_WEIGHTS) + "]"
-    digits = f"list_transform(string_split(left({col}, 17), ''), lambda d: CAST(d AS DOUBLE))"
-    total = f"CAST(list_dot_product({digits}, {weights}) AS BIGINT)"
-    return (
-        f"(CASE WHEN regexp_full_match({col}, '[0-9]{{17}}[0-9X]')"
-        f" THEN try_strptime(substr({col}, 7, 8), '%Y%m%d') IS NOT NULL"
-        f" AND substr('10X98765432', {total} % 11 + 1, 1) = substr({col}, 18, 1) ELSE false END)"
-    )
+    """GB 11643 validity as a DuckDB predicate: the `id_valid` macro of sql/models/00_macros.sql,
+    the same definition L10 uses (run_source_checks creates the macros first)."""
+    return f"id_valid({col})"
 
 
 def _sql_list(values: list[str]) -> str:

@@ -22,11 +22,7 @@ checked AS (
     SELECT
         *,
         CASE WHEN well_formed THEN try_strptime(substr(id, 7, 8), '%Y%m%d')::DATE END AS birth,
-        CASE WHEN well_formed THEN substr('10X98765432', 1 + (
-            list_dot_product(
-                [c::INTEGER for c in string_split(left(id, 17), '')],
-                [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-            )::BIGINT % 11)::INTEGER, 1) END AS expected_check
+        id_check_char(id) AS expected_check
     FROM shaped
 ),
 problems AS (
