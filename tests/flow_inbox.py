@@ -11,9 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+from gb11643 import with_check
 
-WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-CHECK = "10X98765432"
 TOWNSHIPS = ["红山镇", "青石乡"]
 
 CONFIG = """county = "示例县"
@@ -30,7 +29,7 @@ CONFIG = """county = "示例县"
 def id_number(n: int, birth: str = "19600101") -> str:
     """A valid 18-character resident ID (checksum included) for person n."""
     body = f"110101{birth}{n % 1000:03d}"
-    return body + CHECK[sum(int(c) * w for c, w in zip(body, WEIGHTS, strict=True)) % 11]
+    return with_check(body)
 
 
 def make_inbox(root: Path, households: int = 40, settlements: int = 200) -> Path:

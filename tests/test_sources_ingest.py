@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 import xlsxwriter
 import xlwt
+from gb11643 import with_check
 
 from pipelines import store
 from pipelines.config import Config
@@ -18,11 +19,7 @@ from pipelines.context import RunContext
 from sources.ingest import ingest_folder, resolve_townships
 
 AS_OF = date(2026, 11, 1)
-_W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-
-
-def mkid(body17: str) -> str:
-    return body17 + "10X98765432"[sum(int(c) * w for c, w in zip(body17, _W, strict=True)) % 11]
+mkid = with_check
 
 
 A = mkid("62042219900101123")

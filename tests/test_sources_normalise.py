@@ -5,16 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
+from gb11643 import with_check
 
 from sources import normalise as nz
 from sources.ingest import recognise
 from sources.spec import header_key, load_specs, specs_for_folder
 
-_W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-
-
-def mkid(body17: str) -> str:
-    return body17 + "10X98765432"[sum(int(c) * w for c, w in zip(body17, _W, strict=True)) % 11]
+mkid = with_check
 
 
 def col(values, expr):

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 import openpyxl
 import pytest
+from gb11643 import with_check
 
 from checks.screening import run_screening
 from pipelines import store
@@ -14,13 +15,12 @@ from pipelines.context import RunContext
 from reports.workbooks import ERROR_COLUMNS, WARNING_COLUMNS, write_township_workbooks
 
 AS_OF = date(2026, 11, 24)
-_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 HYPERLINK = '=HYPERLINK("http://example.invalid","点我")'
 
 
 def pid(birth: str, seq: int) -> str:
     body = f"620422{birth}{seq:03d}"
-    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, _WEIGHTS, strict=True)) % 11]
+    return with_check(body)
 
 
 def _insert(con, run_id, table, **cols):
