@@ -72,14 +72,18 @@ TABLE_TITLES = {
     "housing_assessments": "房屋安全鉴定", "disability_certificates": "残疾人证",
 }
 
-WARNINGS_SQL = """
+# Who verified each (rule, row, result, date): the warnings and logic_errors rows carry the
+# latest result and date (apply_feedback), the verifier's name is looked up here.
+VERIFIERS_CTE = """
 WITH verifiers AS (
     SELECT rule_code, household_id, id_number, result, verified_on,
            arg_max(verifier, run_id) AS verifier
     FROM (SELECT * FROM hist.verifications UNION ALL BY NAME SELECT * FROM main.verifications)
     GROUP BY ALL
 )
-SELECT
+"""
+
+WARNINGS_SQL = VERIFIERS_CTE + """SELECT
     coalesce(w.county, $county) AS county,
     w.township,
     coalesce(w.village, '') AS village,
@@ -117,14 +121,7 @@ WHERE w.run_id = $run_id
 ORDER BY county, township, village, w.household_id NULLS LAST, w.id_number, w.rule_code
 """
 
-ERRORS_SQL = """
-WITH verifiers AS (
-    SELECT rule_code, household_id, id_number, result, verified_on,
-           arg_max(verifier, run_id) AS verifier
-    FROM (SELECT * FROM hist.verifications UNION ALL BY NAME SELECT * FROM main.verifications)
-    GROUP BY ALL
-)
-SELECT
+ERRORS_SQL = VERIFIERS_CTE + """SELECT
     coalesce(h.county, e.county, $county) AS county,
     coalesce(h.township, e.township) AS township,
     coalesce(h.village, e.village, '') AS village,
