@@ -42,6 +42,17 @@ def _poll(fn, timeout: float, what: str, procs=()):
     raise AssertionError(f"timed out waiting for {what}\n{logs}")
 
 
+def _api(method: str, url: str, **kw) -> httpx.Response:
+    """Retry 503 the way Prefect's own client does: the server answers 503 for SQLITE_BUSY
+    (its scheduler writes the deployment's upcoming runs at the same moment)."""
+    for attempt in range(10):
+        r = httpx.request(method, url, timeout=10, **kw)
+        if r.status_code != 503:
+            return r
+        time.sleep(min(2 ** attempt * 0.25, 5))
+    return r
+
+
 def _stop(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -77,7 +88,7 @@ def test_serve_registers_the_cron_deployment_and_runs_it_through_a_real_server(t
         procs.append((serve, serve_log))
 
         def deployment():
-            r = httpx.get(f"{api}/deployments/name/fangpin-nightly/nightly", timeout=5)
+            r = _api("GET", f"{api}/deployments/name/fangpin-nightly/nightly")
             return r.json() if r.status_code == 200 else None
 
         dep = _poll(deployment, 90, "deployment registered", procs)
@@ -89,13 +100,14 @@ def test_serve_registers_the_cron_deployment_and_runs_it_through_a_real_server(t
         assert dep["parameters"]["out"] == str(out.resolve())
         assert dep["parameters"]["timezone"] == "Asia/Shanghai"
 
-        r = httpx.post(f"{api}/deployments/{dep['id']}/create_flow_run",
-                       json={"parameters": {"as_of": "2026-11-24"}}, timeout=10)
+        r = _api("POST", f"{api}/deployments/{dep['id']}/create_flow_run",
+                 json={"parameters": {"as_of": "2026-11-24"}})
         assert r.status_code == 201, r.text
         run_id = r.json()["id"]
 
         def finished():
-            state = httpx.get(f"{api}/flow_runs/{run_id}", timeout=5).json()["state_type"]
+            r = _api("GET", f"{api}/flow_runs/{run_id}")
+            state = r.json()["state_type"] if r.status_code == 200 else None
             return state if state in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
 
         assert _poll(finished, 240, "flow run to finish", procs) == "COMPLETED", serve_log.read_text()[-3000:]
