@@ -202,12 +202,30 @@ def build_catalogue(out: Path) -> Path:
             cat.execute(f"COMMENT ON COLUMN {table}.{column} IS {_quote(comment)}")
         for f in VIEW_FILES:
             cat.execute(f.read_text(encoding="utf-8"))
+        _comment_latest_views(cat, {(t, c): text for t, c, text in col_comments})
         cat.execute("CHECKPOINT")
     finally:
         cat.close()
     tmp.with_suffix(".duckdb.wal").unlink(missing_ok=True)
     os.replace(tmp, target)
     return target
+
+
+def _comment_latest_views(cat: duckdb.DuckDBPyConnection, col_comments: dict[tuple[str, str], str]) -> None:
+    """Every column of a latest_<table> view (latest_run: of runs) carries its table's column comment.
+
+    outputs.md asks for COMMENT ON every table and column; the views of sql/views/ select
+    the tables' columns unchanged, so the tables' comments say what they hold. A comment
+    written in sql/views/ itself is kept.
+    """
+    for view, column in cat.execute(
+        "SELECT table_name, column_name FROM duckdb_columns()"
+        " WHERE schema_name = 'main' AND comment IS NULL AND table_name LIKE 'latest\\_%' ESCAPE '\\'"
+    ).fetchall():
+        table = "runs" if view == "latest_run" else view.removeprefix("latest_")
+        comment = col_comments.get((table, column))
+        if comment:
+            cat.execute(f"COMMENT ON COLUMN {view}.{column} IS {_quote(comment)}")
 
 
 def catalogue_is_stale(out: Path) -> bool:
