@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,22 +79,182 @@ class Config:
         return out
 
 
+class ConfigError(ValueError):
+    """The configuration file cannot be used as written: the message says which key and why."""
+
+
+# [thresholds] keys by kind; suppress_days / inclusion_grace_days may also stand at top level.
+COUNT_KEYS = ("window_days", "temp_assistance_days", "min_monitoring_days", "min_effect_days",
+              "no_measure_grace_days", "stale_days", "suppress_days", "inclusion_grace_days")
+MONEY_KEYS = ("med_self_paid_roster", "med_self_paid_others")
+RATIO_KEYS = ("med_income_ratio", "income_drop_ratio")
+RANGE_KEYS = ("compulsory_age", "labor_age")
+TOP_LEVEL_KEYS = ("county", "monitoring_line", "thresholds", "townships", "headers", "schedule", "warehouse",
+                  "suppress_days", "inclusion_grace_days")
+SCHEDULE_KEYS = ("cron", "timezone")
+WAREHOUSE_KEYS = ("memory_limit", "threads")
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _unknown(where: str, keys, known) -> None:
+    extra = [k for k in keys if k not in known]
+    if extra:
+        raise ConfigError(f"unknown key{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))} in {where};"
+                          f" known: {', '.join(known)}")
+
+
+def _threshold(name: str, v: Any) -> Any:
+    where = f"[thresholds] {name}"
+    if name in COUNT_KEYS:
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise ConfigError(f"{where} must be a whole number of days >= 0, not {v!r}")
+    elif name in MONEY_KEYS:
+        if not _is_number(v) or v < 0:
+            raise ConfigError(f"{where} must be an amount in 元 >= 0, not {v!r}")
+    elif name in RATIO_KEYS:
+        if not _is_number(v) or v <= 0:
+            raise ConfigError(f"{where} must be a ratio > 0 (e.g. 0.5), not {v!r}")
+    elif name in RANGE_KEYS:
+        if (not isinstance(v, list) or len(v) != 2
+                or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in v) or v[0] > v[1]):
+            raise ConfigError(f"{where} must be two ages [lowest, highest], e.g. {DEFAULT_THRESHOLDS[name]}, not {v!r}")
+    elif name == "major_disease_icd10":
+        if isinstance(v, str):
+            v = [v]
+        if (not isinstance(v, list) or not v
+                or not all(isinstance(x, str) and x.strip() for x in v)):
+            raise ConfigError(f"{where} must be a non-empty list of ICD-10 code prefixes, e.g. [\"C\", \"I21\"],"
+                              f" not {v!r}")
+        v = [x.strip().upper() for x in v]
+    return v
+
+
+def _aliases(where: str, v: Any) -> list[str]:
+    """A list of names (a single name is taken as a list of one)."""
+    if isinstance(v, str):
+        v = [v]
+    if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
+        raise ConfigError(f"{where} must be a list of names, e.g. [\"红山乡\"], not {v!r}")
+    return [x.strip() for x in v]
+
+
+def _townships(v: Any) -> dict[str, Any]:
+    """{canonical: [aliases]} or, for a province inbox, {county: {canonical: [aliases]}}."""
+    if not isinstance(v, dict):
+        raise ConfigError("[townships] must be a table: canonical township name = [aliases]")
+    out: dict[str, Any] = {}
+    for key, val in v.items():
+        if isinstance(val, dict):
+            out[key] = {t: _aliases(f"[townships] {key}.{t}", a) for t, a in val.items()}
+        else:
+            out[key] = _aliases(f"[townships] {key}", val)
+    return out
+
+
+def _headers(v: Any) -> dict[str, dict[str, list[str]]]:
+    """[headers.<table>] <column> = [aliases]: table and column as the warehouse names them."""
+    from sources.spec import load_specs
+
+    if not isinstance(v, dict):
+        raise ConfigError("[headers] must hold tables [headers.<table>] with <column> = [header names]")
+    specs = {s.table: s for s in load_specs()}
+    out: dict[str, dict[str, list[str]]] = {}
+    for table, cols in v.items():
+        if table not in specs:
+            raise ConfigError(f"[headers.{table}]: no table {table!r}; tables: {', '.join(sorted(specs))}")
+        if not isinstance(cols, dict):
+            raise ConfigError(f"[headers.{table}] must be a table of <column> = [header names]")
+        names = [c.name for c in specs[table].columns]
+        _unknown(f"[headers.{table}] (columns of {table})", cols, names)
+        out[table] = {c: _aliases(f"[headers.{table}] {c}", a) for c, a in cols.items()}
+    return out
+
+
+def _monitoring_line(v: Any) -> dict[int, float]:
+    if not isinstance(v, dict):
+        raise ConfigError("[monitoring_line] must be a table: <year> = 元 per person per year, e.g. 2026 = 7800")
+    out: dict[int, float] = {}
+    for year, amount in v.items():
+        if not str(year).isdigit() or not 2000 <= int(year) <= 2100:
+            raise ConfigError(f"[monitoring_line] key {year!r} is not a year")
+        if not _is_number(amount) or amount <= 0:
+            raise ConfigError(f"[monitoring_line] {year} must be an amount in 元 > 0, not {amount!r}")
+        out[int(year)] = float(amount)
+    return out
+
+
+def _section(raw: dict, name: str, known: tuple[str, ...]) -> dict:
+    v = raw.get(name, {})
+    if not isinstance(v, dict):
+        raise ConfigError(f"[{name}] must be a table")
+    _unknown(f"[{name}]", v, known)
+    return v
+
+
 def load_config(path: str | Path | None) -> Config:
-    """Read a county's TOML; `None` gives the defaults (no monitoring line: W09/L03 skip)."""
+    """Read a county's TOML; `None` gives the defaults (no monitoring line: W09/L03 skip).
+
+    Raises ConfigError, naming the key, for a file that is not TOML, an unknown key (a typo
+    must not silently leave a rule on its default) or a value of the wrong shape.
+    """
     if path is None:
         return Config()
-    raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read configuration {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"configuration {path} is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"configuration {path} is not valid TOML: {exc}") from None
+    try:
+        return _from_raw(raw)
+    except ConfigError as exc:
+        raise ConfigError(f"configuration {path}: {exc}") from None
+
+
+def _from_raw(raw: dict) -> Config:
+    _unknown("the configuration (top level)", raw, TOP_LEVEL_KEYS)
+    county = raw.get("county", DEFAULT_COUNTY)
+    if not isinstance(county, str) or not county.strip():
+        raise ConfigError(f"county must be the county's name, not {county!r}")
+    given = _section(raw, "thresholds", tuple(DEFAULT_THRESHOLDS))
     thresholds = dict(DEFAULT_THRESHOLDS)
-    thresholds.update(raw.get("thresholds", {}))
+    thresholds.update({k: _threshold(k, v) for k, v in given.items()})
     for key in ("suppress_days", "inclusion_grace_days"):
         if key in raw:
-            thresholds[key] = raw[key]
+            if key in given and given[key] != raw[key]:
+                raise ConfigError(f"{key} is given twice, at top level and in [thresholds], with different values")
+            thresholds[key] = _threshold(key, raw[key])
+    schedule = _section(raw, "schedule", SCHEDULE_KEYS)
+    for key, v in schedule.items():
+        if not isinstance(v, str) or not v.strip():
+            raise ConfigError(f"[schedule] {key} must be text, not {v!r}")
+    if "timezone" in schedule:
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(schedule["timezone"])
+        except Exception:
+            raise ConfigError(f"[schedule] timezone {schedule['timezone']!r} is not a known time zone"
+                              " (e.g. \"Asia/Shanghai\")") from None
+    warehouse = _section(raw, "warehouse", WAREHOUSE_KEYS)
+    if "threads" in warehouse and (not isinstance(warehouse["threads"], int) or isinstance(warehouse["threads"], bool)
+                                   or warehouse["threads"] < 1):
+        raise ConfigError(f"[warehouse] threads must be a whole number >= 1, not {warehouse['threads']!r}")
+    if "memory_limit" in warehouse and not (isinstance(warehouse["memory_limit"], str)
+                                            and re.fullmatch(r"\s*\d+(\.\d+)?\s*[KMGT]i?B\s*",
+                                                             warehouse["memory_limit"], re.I)):
+        raise ConfigError(f"[warehouse] memory_limit must be a size such as \"4GB\", not {warehouse['memory_limit']!r}")
     return Config(
-        county=raw.get("county", DEFAULT_COUNTY),
-        monitoring_line={int(k): float(v) for k, v in raw.get("monitoring_line", {}).items()},
+        county=county.strip(),
+        monitoring_line=_monitoring_line(raw.get("monitoring_line", {})),
         thresholds=thresholds,
-        townships=raw.get("townships", {}),
-        headers=raw.get("headers", {}),
-        schedule={"cron": "0 2 * * *", "timezone": "Asia/Shanghai", **raw.get("schedule", {})},
+        townships=_townships(raw.get("townships", {})),
+        headers=_headers(raw.get("headers", {})),
+        schedule={"cron": "0 2 * * *", "timezone": "Asia/Shanghai", **schedule},
         raw=raw,
     )
