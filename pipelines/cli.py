@@ -22,24 +22,32 @@ EXIT_NOT_RECORDED = 2  # no run could be recorded (bad arguments, OUT busy, brok
 def _prefect_in_process() -> None:
     """Let Prefect run the flow without a separately started server.
 
-    With PREFECT_API_URL unset Prefect starts a temporary server (~15 s); give it time
-    on a busy 2-core box. A PREFECT_API_URL that does not answer (the nightly server
-    is down) is dropped rather than failing the run.
+    Without a Prefect API URL (environment or profile), start a temporary server for this
+    run (a few seconds), one that dies with this process (pipelines.tempserver). An API URL
+    that does not answer (the nightly server is down) is bypassed rather than failing the run.
     """
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    url = os.environ.get("PREFECT_API_URL")
-    if url:
-        import httpx
+    import httpx
+    from prefect.context import refresh_global_settings_context
+    from prefect.settings import PREFECT_API_URL
 
+    from pipelines import tempserver
+
+    url = PREFECT_API_URL.value()
+    if url:
         try:
             httpx.get(url.rstrip("/") + "/health", timeout=5).raise_for_status()
+            return
         except Exception:
             console.print(f"[yellow]PREFECT_API_URL {url} does not answer; running with a temporary server[/]")
-            os.environ.pop("PREFECT_API_URL")
-    if not os.environ.get("PREFECT_API_URL"):
-        console.print("Starting a temporary Prefect server for this run (takes a few seconds)…")
+    console.print("Starting a temporary Prefect server for this run (takes a few seconds)…")
+    try:
+        os.environ["PREFECT_API_URL"] = tempserver.start()
+    except RuntimeError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(EXIT_NOT_RECORDED) from None
+    refresh_global_settings_context()  # settings were read at import, before this URL existed
 
 
 def _progress(event: str, d: dict) -> None:
@@ -108,6 +116,17 @@ def print_summary(summary: dict) -> None:
     console.print(f"Warehouse: {summary.get('warehouse')}")
 
 
+def _check_config(config: Path | None) -> None:
+    """A configuration mistake (unknown key, wrong value) stops here, named, before any run starts."""
+    from pipelines.config import ConfigError, load_config
+
+    try:
+        load_config(config)
+    except ConfigError as exc:
+        console.print(str(exc), style="red", markup=False)
+        raise typer.Exit(EXIT_NOT_RECORDED) from None
+
+
 @app.command()
 def run(
     inbox: Annotated[Path, typer.Option(help="Inbox directory (roster/, civil_affairs/, …)")],
@@ -136,6 +155,7 @@ def run(
     if config and not config.is_file():
         console.print(f"[red]config {config} does not exist[/]")
         raise typer.Exit(EXIT_NOT_RECORDED)
+    _check_config(config)
     _prefect_in_process()
     from pipelines import flow as fl
     from pipelines.store import RunInProgress
@@ -235,6 +255,10 @@ def serve(
     from pipelines.serve import ServeError
     from pipelines.serve import serve as do_serve
 
+    if config and not config.is_file():
+        console.print(f"[red]config {config} does not exist[/]")
+        raise typer.Exit(EXIT_NOT_RECORDED)
+    _check_config(config)
     try:
         do_serve(inbox=inbox, out=out, config=config, cron=cron, timezone=timezone, name=name, reread=reread)
     except ServeError as exc:

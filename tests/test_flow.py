@@ -267,6 +267,16 @@ def _snapshot(out):
     return snap
 
 
+def _children(pid: int, needle: str) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            if ppid == pid and needle in (stat.parent / "cmdline").read_bytes().decode(errors="replace"):
+                found.append(int(stat.parent.name))
+    return found
+
+
 def test_a_run_killed_mid_ingest_leaves_the_warehouse_as_it_was(tmp_path):
     inbox = make_inbox(tmp_path, households=40, settlements=600_000)
     config, out = tmp_path / "fangpin.toml", tmp_path / "out"
@@ -290,14 +300,19 @@ def test_a_run_killed_mid_ingest_leaves_the_warehouse_as_it_was(tmp_path):
         assert any("✓ ingest" in line for line in seen), "".join(seen)
         assert not any("health_insurance" in line for line in seen), "settlements already read: kill came late"
         assert list((out / ".work").glob("*.running")), "the run is building in .work/"
+        (server,) = _children(proc.pid, "prefect.server.api.server:create_app")
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{server}").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not Path(f"/proc/{server}").exists(), "the temporary Prefect server outlived the killed run"
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)  # its temporary Prefect server, orphaned by the kill
+            os.killpg(proc.pid, signal.SIGKILL)  # only if the test failed before the kill
     assert proc.returncode == -signal.SIGKILL
     assert _snapshot(out) == before
     assert (out / "warehouse.duckdb").read_bytes() == catalogue_bytes
