@@ -8,9 +8,12 @@ a formula), so ID numbers are text too.
 Choices where outputs.md is silent:
 - Sheets 预警名单, 逻辑错误, 已核实 (suppressed warnings) and 说明 are always present, so a
   returned workbook always has the same shape; an empty sheet keeps its header row.
-- A row's flag (核实属实未纳入) is shown in 状态, e.g. "持续（核实属实未纳入）", so the warning
-  columns stay exactly those of outputs.md; the logic-error flag (整改未生效) goes in a 标记
-  column after 核实日期.
+- A row's mark (核实属实未纳入 on a warning, 整改未生效 on a logic error) opens its 预警原因 /
+  错误说明 as "【核实属实未纳入】…", so 状态 holds only 新增 / 持续 / 已解除 and both sheets keep
+  exactly the columns of outputs.md (逻辑错误 adding only 核实结果 / 核实人 / 核实日期, which the
+  township fills in as on 预警名单).
+- ID columns (户编号, 户主证件号码, 证件号码) are text-formatted ("@") down the whole column, so
+  an ID the township types into the sheet stays text too.
 - Print titles go in the page header (county, township, sheet, as-of date) and the header
   row repeats on every page; row 1 is the header, so the sheet stays a plain table.
 - 核实人 is prefilled from the verification the row's latest result came from.
@@ -45,8 +48,9 @@ WARNING_COLUMNS = [
 ERROR_COLUMNS = [
     ("村", 12), ("户编号", 22), ("户主姓名", 10), ("成员姓名", 10), ("证件号码", 21),
     ("错误规则", 28), ("错误说明", 50), ("整改建议", 50), ("核实结果", 12), ("核实人", 10),
-    ("核实日期", 12), ("标记", 12),
+    ("核实日期", 12),
 ]
+ID_HEADERS = {"户编号", "户主证件号码", "证件号码"}
 WARNING_RESULTS = ["属实-已纳入监测", "属实-已落实帮扶", "属实-暂不纳入", "不属实"]
 ERROR_RESULTS = ["已整改", "不属实"]
 OUT_OF_ROSTER = "非建档立卡/监测户"
@@ -186,11 +190,11 @@ def _rule_label(code: str, registry: dict[str, Rule]) -> str:
 
 def _warning_cells(row: dict, registry: dict[str, Rule]) -> list:
     rule = registry.get(row["rule_code"])
-    status = row["status"] + (f"（{row['flag']}）" if row["flag"] else "")
     return [
         row["village"], row["household_id"], row["name"], row["id_number"], row["household_size"],
-        _household_type(row), _rule_label(row["rule_code"], registry), row["risk_type"], row["evidence"],
-        SOURCE_NAMES.get(rule.source, rule.source) if rule else "", status, row["first_seen_date"],
+        _household_type(row), _rule_label(row["rule_code"], registry), row["risk_type"],
+        _marked(row["flag"], row["evidence"]),
+        SOURCE_NAMES.get(rule.source, rule.source) if rule else "", row["status"], row["first_seen_date"],
         row["deadline"], _cadre(row) if row["in_roster"] else "",
         row["verification"], row["verifier"], row["verified_on"],
     ]
@@ -200,9 +204,14 @@ def _error_cells(row: dict, registry: dict[str, Rule]) -> list:
     rule = registry.get(row["rule_code"])
     return [
         row["village"], row["household_id"], row["head_name"], row["name"], row["id_number"],
-        _rule_label(row["rule_code"], registry), row["detail"], rule.suggestion if rule else "",
-        row["verification"], row["verifier"], row["verified_on"], row["flag"],
+        _rule_label(row["rule_code"], registry), _marked(row["flag"], row["detail"]),
+        rule.suggestion if rule else "", row["verification"], row["verifier"], row["verified_on"],
     ]
+
+
+def _marked(flag, text) -> str:
+    """The reason, opened by the row's mark (核实属实未纳入 / 整改未生效) when it has one."""
+    return f"【{flag}】{text or ''}" if flag else (text or "")
 
 
 class _Writer:
@@ -217,20 +226,25 @@ class _Writer:
         self.as_of = as_of
         self.head = self.book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
                                           "text_wrap": True, "valign": "vcenter", "align": "center"})
-        self.cell = self.book.add_format({"border": 1, "valign": "top", "text_wrap": True})
-        self.new = self.book.add_format({"border": 1, "valign": "top", "text_wrap": True, "bg_color": "#FFF2CC"})
-        self.gone = self.book.add_format({"border": 1, "valign": "top", "text_wrap": True, "font_color": "#808080"})
+        cell = {"border": 1, "valign": "top", "text_wrap": True}
+        styles = {"cell": cell, "new": {**cell, "bg_color": "#FFF2CC"}, "gone": {**cell, "font_color": "#808080"}}
+        self.cell, self.new, self.gone = (self.book.add_format(styles[k]) for k in ("cell", "new", "gone"))
+        # the same looks for ID cells, text-formatted ("@")
+        self.as_text = {id(getattr(self, k)): self.book.add_format({**v, "num_format": "@"}) for k, v in styles.items()}
+        self.text_column = self.book.add_format({"num_format": "@"})
         self.plain = self.book.add_format({"valign": "top", "text_wrap": True})
         self.bold = self.book.add_format({"bold": True})
 
     def table(self, name: str, columns: list[tuple[str, int]], rows: list[list], styles: list,
               results: list[str] | None = None):
         ws = self.book.add_worksheet(name)
+        text_cols = {c for c, (header, _) in enumerate(columns) if header in ID_HEADERS}
         for c, (header, width) in enumerate(columns):
             ws.write_string(0, c, header, self.head)
-            ws.set_column(c, c, width)
-        for r, (cells, style) in enumerate(zip(rows, styles, strict=True), start=1):
+            ws.set_column(c, c, width, self.text_column if c in text_cols else None)
+        for r, (cells, row_style) in enumerate(zip(rows, styles, strict=True), start=1):
             for c, value in enumerate(cells):
+                style = self.as_text.get(id(row_style), row_style) if c in text_cols else row_style
                 if isinstance(value, int) and not isinstance(value, bool):
                     ws.write_number(r, c, value, style)
                 elif value is None or value == "":

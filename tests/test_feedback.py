@@ -449,7 +449,7 @@ def test_two_runs_with_a_returned_workbook_in_between(tmp_path):
     assert listed[OUTSIDER]["核实结果"] == "属实-暂不纳入"
     assert not listed["H006"]["核实结果"]
     errors = [r for r in _sheet_rows(book, "逻辑错误") if str(r["错误规则"]).startswith("L14")]
-    assert errors[0]["核实结果"] == "已整改" and "整改未生效" in str(errors[0].get("标记"))
+    assert errors[0]["核实结果"] == "已整改" and errors[0]["错误说明"].startswith("【整改未生效】")
 
     con.close()
     # the scorecard: 红山镇 has 5 current warnings, 3 verified, none overdue yet; W01 verified 3, 2 属实
@@ -469,7 +469,7 @@ def test_two_runs_with_a_returned_workbook_in_between(tmp_path):
     con.close()
     book3 = third.reports_dir / "townships" / f"{COUNTY}_红山镇_2027-01-15.xlsx"
     h002 = [r for r in _sheet_rows(book3, "预警名单") if r["户编号"] == "H002"]
-    assert "核实属实未纳入" in h002[0]["状态"]
+    assert h002[0]["状态"] == "持续" and h002[0]["预警原因"].startswith("【核实属实未纳入】")
     # deadlines (2026-11-24 + 30 days) have passed: H005 and H006 are overdue, unverified
     town = _scorecard_rows(third, "按乡镇排名")["红山镇"]
     assert (town["逾期"], town["核实率"]) == (2, pytest.approx(0.6))

@@ -107,12 +107,15 @@ def test_sheets_layout_text_cells_and_highlight(ctx):
     assert head["状态"].value == "新增" and head["核实期限"].value == "2026-12-24"
     assert head["核实结果"].value is None and head["核实人"].value is None
     assert head["户主证件号码"].fill.fgColor.rgb.endswith("FFF2CC")
+    assert head["户主证件号码"].number_format == "@" and head["户编号"].number_format == "@"
+    assert ws.column_dimensions["D"].number_format == "@"         # an ID typed in later stays text
     suppressed = list(wb["已核实"].iter_rows(min_row=2, values_only=True))
     assert len(suppressed) == 1 and suppressed[0][1] == "H2" and suppressed[0][14] == "不属实"
     errors = wb["逻辑错误"]
     assert [c.value for c in errors[1]] == [h for h, _ in ERROR_COLUMNS]
     (err,) = list(errors.iter_rows(min_row=2, values_only=True))
-    assert err[5].startswith("L14") and err[8] == "已整改" and err[11] == "整改未生效"
+    assert err[5].startswith("L14") and err[8] == "已整改" and len(err) == 11
+    assert err[6].startswith("【整改未生效】家庭人口数")          # marked in 错误说明; no extra column
     notes = " ".join(str(c.value) for r in wb["说明"].iter_rows() for c in r if c.value is not None)
     assert "2026-11-24" in notes and "W01" in notes and "医保结算" in notes and "未收到" in notes
 
@@ -174,7 +177,8 @@ def test_latest_verification_prefilled_with_its_verifier(ctx):
     paths = {p.name: p for p in write_township_workbooks(ctx)}
     wb = openpyxl.load_workbook(paths["示例县_红山镇_2026-11-24.xlsx"])
     (row,) = list(wb["预警名单"].iter_rows(min_row=2, values_only=True))
-    assert row[10] == "新增（核实属实未纳入）"
+    assert row[10] == "新增"                                        # 状态 holds only 新增 / 持续 / 已解除
+    assert row[8].startswith("【核实属实未纳入】")
     assert row[14:17] == ("属实-已落实帮扶", "张核实", "2026-11-20")
 
 
