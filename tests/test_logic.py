@@ -377,12 +377,53 @@ def test_l17_labour_by_age(r):
     assert r.found("L16") == set()
 
 
+def test_l17_empty_labour_of_a_child_fires_but_not_of_an_elder(r):
+    """rules.md: "age < lower bound and labor not 无劳动力" — an empty labor is not 无劳动力;
+    the upper half names 普通劳动力 / 技能劳动力, so an elder's empty labor is not an error."""
+    child = r.household("KID", [{}, {"relation": "之子", "birth": born_years_ago(10), "labor": None}])
+    r.household("OLD", [{}, {"relation": "之父", "birth": born_years_ago(70), "labor": None}])
+    r.run()
+    assert r.found("L17") == {("KID", child[1]["id_number"])}
+    assert r.details("L17") == ["年龄 10 岁（未满 16 岁），劳动技能却为空（应为无劳动力）"]
+
+
+def test_l16_l17_no_age_from_an_impossible_birth_date(r):
+    """A birth date after the as-of date (or before 1900) is L10's impossible birth date: no age,
+    so no L16 / L17 — while a possible one a day before the as-of date is still judged."""
+    future = "620422" + "20300101" + "011"
+    future += check_char(future)
+    old = "620422" + "18990101" + "011"
+    old += check_char(old)
+    r.household("FUT", [{}, {"relation": "之子", "id_number": future, "labor": "普通劳动力", "school_status": "小学"}])
+    r.household("OLD", [{}, {"relation": "之父", "id_number": old, "labor": "普通劳动力", "school_status": "小学"}])
+    baby = r.household("NEW", [{}, {"relation": "之子", "birth": AS_OF - timedelta(days=1), "labor": "普通劳动力",
+                                     "school_status": "小学"}])
+    r.run()
+    assert ("FUT", future) in r.found("L10") and ("OLD", old) in r.found("L10")
+    assert r.found("L17") == {("NEW", baby[1]["id_number"])}
+    assert r.found("L16") == {("NEW", baby[1]["id_number"])}
+
+
 def test_l18_relation_and_gender(r):
     a = r.household("A", [{}, {"relation": "之子", "gender": "女"}, {"relation": "之女", "gender": "女"}])
     b = r.household("B", [{}, {"relation": "配偶", "gender": "男"}])
     r.household("C", [{}, {"relation": "配偶", "gender": "女"}, {"relation": "之儿媳", "gender": "女"}])
     r.run()
     assert r.found("L18") == {("A", a[1]["id_number"]), ("B", b[1]["id_number"])}
+
+
+def test_l18_empty_or_unknown_gender_of_a_gendered_relation_fires(r):
+    """rules.md: "a male relation ... not 男; a female one ... not 女" — an empty or unknown gender
+    is not 男 / 女. A 配偶 or 户主 without a gender is not "of the same gender"; 之兄弟姐妹 and 其他
+    carry no gender."""
+    a = r.household("A", [{}, {"relation": "之子", "gender": None}, {"relation": "之母", "gender": "未知"},
+                          {"relation": "之兄弟姐妹", "gender": None}, {"relation": "其他", "gender": None}])
+    r.household("B", [{}, {"relation": "配偶", "gender": None}])
+    r.household("C", [{"gender": None}, {"relation": "配偶", "gender": "男"}])
+    r.household("D", [{}, {"relation": "之子", "gender": None, "status": "死亡"}])
+    r.run()
+    assert r.found("L18") == {("A", a[1]["id_number"]), ("A", a[2]["id_number"])}
+    assert sorted(r.details("L18")) == ["与户主关系为之子，但性别为空（应为男）", "与户主关系为之母，但性别为未知（应为女）"]
 
 
 def test_l19_death_registered_but_status_normal(r):

@@ -3,8 +3,9 @@
 -- Age in full years at the as-of date from the birth date in the ID. Fires for 学前教育 at
 -- age ≥ 7; 小学 outside 6–14; 初中 outside 11–17; 高中 / 中职 outside 14–20; 高职 / 大专 /
 -- 本科及以上 under 17. National-export grade values (一年级, 高中二年级, …) count as their stage.
--- A member whose ID is not 18 characters (17 digits and a digit or X) or gives no birth date is
--- not evaluated: a garbled ID has no trustworthy birth date (L10 reports it).
+-- A member whose ID is not 18 characters (17 digits and a digit or X), or whose birth date is
+-- impossible (no such day, before 1900, after the as-of date — as L10 judges it), is not
+-- evaluated: a garbled ID has no trustworthy birth date (L10 reports it).
 WITH staged AS (
     SELECT
         *,
@@ -22,6 +23,7 @@ WITH staged AS (
     FROM active_members
     WHERE age IS NOT NULL
       AND regexp_full_match(id_number, '[0-9]{17}[0-9X]')
+      AND birth_date_of(id_number) BETWEEN DATE '1900-01-01' AND getvariable('as_of')
 ),
 judged AS (
     SELECT
