@@ -470,3 +470,25 @@ def test_running_twice_in_one_run_replaces_the_warnings(ctx):
     first = run_screening(ctx)
     assert run_screening(ctx) == first == {**first, "W09": 1}
     assert len(warnings(ctx, "W09")) == 1
+
+
+def test_undated_death_registration_is_deceased_future_dated_is_not(ctx):
+    # rules.md: deceased people (roster 死亡 or a death registration) never raise W rules. A
+    # registration whose date is empty/unreadable still means the person died; one dated after
+    # the as-of date leaves the person alive (an active member) at the as-of date.
+    undated, future, alive = pid("19800101", 701), pid("19800101", 702), pid("19800101", 703)
+    household(ctx, "H701", members=[("甲", undated, {})])
+    household(ctx, "H702", members=[("乙", future, {})])
+    household(ctx, "H703", members=[("丙", alive, {})])
+    insert(ctx, "civil_affairs_deaths", name="甲", id_number=undated, death_date=None)
+    insert(ctx, "civil_affairs_deaths", name="乙", id_number=future, death_date=date(2026, 11, 25))
+    other_undated, other_alive = pid("19700101", 704), pid("19700101", 705)
+    insert(ctx, "civil_affairs_deaths", name="外人", id_number=other_undated, death_date=None)
+    for idn in (undated, future, alive, other_undated, other_alive):
+        settle(ctx, idn, 25000, date(2026, 6, 1), icd="C34.9")
+        insert(ctx, "civil_affairs_assistance", id_number=idn, assistance_type="临时救助",
+               start_date=date(2026, 10, 1), township="红山镇")
+    run_screening(ctx)
+    assert fired(ctx, "W01") == {"H702", "H703", other_alive}
+    assert fired(ctx, "W02") == {"H702", "H703"}
+    assert fired(ctx, "W08") == {"H702", "H703", other_alive}
