@@ -105,6 +105,19 @@ def print_summary(summary: dict) -> None:
         console.print(t)
     elif status == "completed":
         console.print("No warnings and no logic errors.")
+    fb = summary.get("feedback")
+    if fb:
+        console.print(f"[bold]Returned verifications[/] (inbox/feedback/, {fb['files']} file(s)): {fb['rows']} filled"
+                      f" row(s), {fb['recorded']} recorded, {fb['duplicates']} already recorded,"
+                      f" {fb['rejected']} refused (not recorded; see rejects, source_table = 'verifications')")
+        for reason, n in (fb.get("reasons") or {}).items():
+            console.print(f"  refused: {reason} — {n}", markup=False)
+        applied = fb.get("applied") or {}
+        if applied:
+            console.print(f"  warnings verified {applied.get('warnings_verified', 0)}, suppressed"
+                          f" {applied.get('suppressed', 0)}, 核实属实未纳入 {applied.get('核实属实未纳入', 0)};"
+                          f" logic errors verified {applied.get('logic_errors_verified', 0)},"
+                          f" 整改未生效 {applied.get('整改未生效', 0)}")
     others = [s for s in summary.get("skipped") or [] if s["kind"] not in ("file", "sheet")]
     if others:
         console.print("[bold]Skipped[/]")

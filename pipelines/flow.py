@@ -506,9 +506,18 @@ def build_summary(ctx: RunContext, status: str) -> dict:
         "tables": tables,
         "warnings_by_rule": warnings,
         "logic_errors_by_rule": logic,
+        "feedback": _feedback_summary(ctx),
         "stage_seconds": dict(ctx.stage_seconds),
         "recovered_runs": ctx.notes.get("recovered", []),
     })
+
+
+def _feedback_summary(ctx: RunContext) -> dict | None:
+    """Returned verifications: rows recorded, refused and why (outputs.md: a refused row is reported)."""
+    read = ctx.notes.get("feedback")
+    if not read or not read.get("files"):
+        return None
+    return {**read, "applied": ctx.notes.get("apply_feedback") or {}}
 
 
 _ID_LIKE = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15}|1\d{10})(?![0-9A-Za-z])")

@@ -542,6 +542,10 @@ def test_sample_twice_with_a_filled_workbook(tmp_path):
     reasons = sorted(r[0].split(":")[0] for r in con.execute(
         "SELECT reason FROM rejects WHERE run_id = ? AND source_table = 'verifications'", [second.run_id]).fetchall())
     assert reasons == ["其他乡镇的户", "核实结果不是可选值"]
+    fb = second.notes["summary"]["feedback"]   # the run summary reports the refused rows and why
+    assert (fb["recorded"], fb["rejected"]) == (3, 2)
+    assert sorted(fb["reasons"]) == ["其他乡镇的户", "核实结果不是可选值"]
+    assert fb["applied"]["整改未生效"] == 1
     now = {(r[0], r[1]): r[2:] for r in con.execute(
         "SELECT rule_code, household_id, evidence_key, status, verification, suppressed FROM warnings"
         " WHERE run_id = ?", [second.run_id]).fetchall()}
