@@ -47,6 +47,16 @@ DEPARTMENTS = {
     "disability_certificates": ("残联", "残疾人证"),
 }
 S_CODES = [f"S{i:02d}" for i in range(1, 11)]
+# The newest date of each department table (its freshness, S09), per county; None: no date column.
+NEWEST = {
+    "civil_affairs_assistance": "max(start_date)",
+    "civil_affairs_deaths": "max(death_date)",
+    "health_settlements": "max(coalesce(discharge_date, admit_date))",
+    "health_enrolment": "max(year)",
+    "education_students": None,
+    "housing_assessments": "max(assessed_date)",
+    "disability_certificates": "max(issued_date)",
+}
 UNPLACED = "（乡镇未识别）"
 
 
@@ -180,6 +190,70 @@ def source_by_township(con, county_of: dict[str, str], county: str) -> list[dict
             "id_rate": _rate(int(s02c or 0) - int(s02f or 0), s02c),
         })
     return rows
+
+
+def _county_headers(table: str) -> list[str]:
+    from sources.spec import spec_for_table
+
+    try:
+        return [h for c in spec_for_table(table).columns if c.type == "county" for h in c.headers]
+    except KeyError:
+        return []
+
+
+def source_by_county(con, provided: list[str], county: str, county_of: dict[str, str], as_of: dt.date,
+                     stale_days: int) -> list[dict]:
+    """Per county and department table: rows loaded, rejects, ID validity (S02) and freshness (S09).
+
+    Rows and the newest date come from the table's county column; a reject's county from the
+    county header of its raw row, else the configured county; ID validity from the per-township
+    S02 figures (the whole extract's when the run covers one county).
+    """
+    out = []
+    for table in provided:
+        dept, title = DEPARTMENTS[table]
+        newest = NEWEST.get(table) or "NULL"
+        figures = {c: {"rows": int(n), "newest": d} for c, n, d in con.execute(
+            f"SELECT coalesce(county, ?), count(*), {newest} FROM main.{table} GROUP BY 1", [county]).fetchall()}
+        heads = _county_headers(table)
+        raw_county = ", ".join(f"nullif(trim(raw ->> {_sql_text(h)}), '')" for h in heads)
+        for c, n in con.execute(
+            f"SELECT coalesce({raw_county + ', ' if raw_county else ''}?), count(*) FROM main.rejects"
+            " WHERE source_table = ? GROUP BY 1", [county, table]).fetchall():
+            figures.setdefault(c, {"rows": 0, "newest": None})["rejects"] = int(n)
+        s02: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for town, checked, failed in con.execute(
+            "SELECT township, sum(checked), sum(failed) FROM main.source_checks"
+            " WHERE source_table = ? AND check_code = 'S02' AND township IS NOT NULL GROUP BY ALL", [table]
+        ).fetchall():
+            c = town.split("/", 1)[0] if "/" in town else county_of.get(town, county)
+            s02[c][0] += int(checked or 0)
+            s02[c][1] += int(failed or 0)
+        if len(figures) <= 1:
+            whole = con.execute(
+                "SELECT sum(checked), sum(failed) FROM main.source_checks"
+                " WHERE source_table = ? AND check_code = 'S02' AND township IS NULL", [table]).fetchone()
+            if whole and whole[0] is not None:
+                s02 = defaultdict(lambda: [0, 0], {c: [int(whole[0]), int(whole[1] or 0)] for c in figures or [county]})
+        for c in sorted(figures):
+            f = figures[c]
+            latest = f["newest"]
+            if latest is None:
+                fresh, detail = None, "无日期列，无法判断新鲜度" if NEWEST.get(table) is None else "无日期"
+            elif isinstance(latest, int):
+                fresh, detail = latest >= as_of.year, f"最新年度 {latest}"
+            else:
+                age = (as_of - latest).days
+                fresh, detail = age <= stale_days, f"最新日期 {latest.isoformat()}，距基准日 {age} 天（阈值 {stale_days} 天）"
+            checked, failed = s02.get(c, (0, 0))
+            out.append({"county": c, "table": table, "dept": dept, "title": title, "rows": f["rows"],
+                        "rejects": f.get("rejects", 0), "id_rate": _rate(checked - failed, checked),
+                        "fresh": fresh, "fresh_detail": detail})
+    return out
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 # ---------------------------------------------------------------- figures
@@ -317,6 +391,7 @@ def build_figures(ctx: RunContext) -> dict:
             "fresh_detail": s09[2] if s09 else ("未提供" if not provided else ""),
         })
     county_of = {t["township"]: t["county"] for t in townships}
+    stale_days = int(ctx.config.thresholds.get("stale_days", 45))
     return {
         "county": county, "counties": counties, "townships": townships, "total": total,
         "total_prev": total_prev, "run_id": ctx.run_id, "as_of": ctx.as_of.isoformat(),
@@ -324,6 +399,8 @@ def build_figures(ctx: RunContext) -> dict:
         "runs": run_trend, "rules_w": rules_w, "rules_l": rules_l, "l_codes": l_codes, "w_codes": w_codes,
         "l_names": l_names, "w_names": w_names, "departments": departments,
         "source_townships": source_by_township(con, county_of, county),
+        "source_counties": source_by_county(con, [d["table"] for d in departments if d["provided"]], county,
+                                            county_of, ctx.as_of, stale_days),
     }
 
 
@@ -476,6 +553,11 @@ def sheets(f: dict) -> list[tuple[str, list[str], list[list]]]:
     out.append(("预警按规则", ["县", "乡镇"] + w_codes + ["合计", "逾期", "核实数", "核实率"],
                 [[r["county"], r["township"]] + [r["rules_w"][c] for c in w_codes]
                  + [r["warnings"], r["overdue"], r["verified"], r["verify_rate"]] for r in f["townships"]]))
+    out.append(("各县逻辑错误按规则", ["县"] + l_codes + ["合计"],
+                [[r["county"]] + [r["rules_l"][c] for c in l_codes] + [r["errors"]] for r in f["counties"]]))
+    out.append(("各县预警按规则", ["县"] + w_codes + ["合计", "逾期", "核实数", "核实率"],
+                [[r["county"]] + [r["rules_w"][c] for c in w_codes]
+                 + [r["warnings"], r["overdue"], r["verified"], r["verify_rate"]] for r in f["counties"]]))
     out.append(("预警规则核实", ["规则", "名称", "预警", "逾期", "已核实", "核实属实", "核实率", "属实率",
                               "属实率变化(百分点)"],
                 [[r["code"], r["name"], r["warnings"], r["overdue"], r["verified"], r["verified_true"],
@@ -487,6 +569,11 @@ def sheets(f: dict) -> list[tuple[str, list[str], list[list]]]:
                   d["d_rejects"]] + [d["failed"][c] for c in S_CODES]
                  + [d["id_rate"], None if d["fresh"] is None else ("新鲜" if d["fresh"] else "过期"),
                     d["fresh_detail"]] for d in f["departments"]]))
+    out.append(("数据源质量按县", ["县", "部门", "数据表", "入库行数", "拒收行数", "证件有效率", "新鲜度",
+                                "新鲜度说明"],
+                [[r["county"], r["dept"], r["title"], r["rows"], r["rejects"], r["id_rate"],
+                  None if r["fresh"] is None else ("新鲜" if r["fresh"] else "过期"), r["fresh_detail"]]
+                 for r in f["source_counties"]]))
     out.append(("数据源质量按乡镇", ["县", "乡镇", "部门", "数据表", "检查数", "不合格数", "合格率",
                                  "证件检查数", "证件无效数", "证件有效率"],
                 [[r["county"], r["township"], r["dept"], r["table"], r["checked"], r["failed"], r["pass_rate"],

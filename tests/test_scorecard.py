@@ -286,3 +286,59 @@ def test_empty_run_and_unplaced_warnings_still_render(tmp_path):
     assert "未提供" in html.read_text(encoding="utf-8")
     assert openpyxl.load_workbook(xlsx).sheetnames[0] == "按县排名"
     con.close()
+
+
+def test_logic_errors_and_warnings_by_rule_per_county_equal_the_warehouse(scorecard):
+    """outputs.md: by county and township — logic errors by rule, warnings by rule, overdue."""
+    ctx, (html, xlsx) = scorecard
+    cells = _html_cells(html)
+    con = ctx.cursor()
+    errors = con.execute("SELECT county, rule_code, count(*) FROM logic_errors GROUP BY ALL").fetchall()
+    assert {c for c, _, _ in errors} == {"示例县", "东川县"}
+    for county, code, n in errors:
+        assert _num(cells[("logic_by_rule_county", county, code)]) == n
+    for county, code, n in con.execute(
+            "SELECT county, rule_code, count(*) FROM warnings WHERE status <> '已解除' GROUP BY ALL").fetchall():
+        assert _num(cells[("warnings_by_rule_county", county, code)]) == n
+    for county, overdue in con.execute(
+            "SELECT county, count(*) FILTER (WHERE deadline < DATE '2026-11-24' AND verification IS NULL)"
+            " FROM warnings WHERE status <> '已解除' GROUP BY ALL").fetchall():
+        assert _num(cells[("warnings_by_rule_county", county, "overdue")]) == overdue
+    wb = openpyxl.load_workbook(xlsx)
+    ws = wb["各县逻辑错误按规则"]
+    header = [c.value for c in ws[2]]
+    rows = {r[0]: r for r in ws.iter_rows(min_row=3, values_only=True)}
+    for county, code, n in errors:
+        assert rows[county][header.index(code)] == n
+    assert "各县预警按规则" in wb.sheetnames and "数据源质量按县" in wb.sheetnames
+
+
+def test_source_checks_by_department_per_county(tmp_path):
+    """Rows, rejects, ID validity and freshness of each department extract, per county."""
+    con = store.open_work(tmp_path, "c1")
+    con.execute("INSERT INTO runs (run_id, as_of_date, started_at, status) VALUES ('c1', ?, now(), 'running')", [CUR])
+    for county, town, n, day in (("示例县", "红山镇", 3, date(2026, 11, 20)), ("东川县", "白水镇", 2, date(2026, 8, 1))):
+        con.execute("INSERT INTO households (run_id, household_id, county, township) VALUES ('c1', ?, ?, ?)",
+                    [f"{town}-1", county, town])
+        for i in range(n):
+            con.execute("INSERT INTO health_settlements (run_id, id_number, county, township, admit_date)"
+                        " VALUES ('c1', ?, ?, ?, ?)", [_pid(i), county, town, day])
+    con.execute("INSERT INTO rejects VALUES ('c1', 'health_settlements', 'a.csv', NULL, 5, '身份证号无效', ?),"
+                " ('c1', 'health_settlements', 'a.csv', NULL, 6, '身份证号无效', '{}')",
+                ['{"县": "东川县", "身份证号": "1"}'])
+    con.executemany("INSERT INTO source_checks VALUES ('c1', 'health_settlements', ?, ?, ?, ?, ?)", [
+        ("S01", None, 3, 0, "1 个文件"), ("S02", None, 7, 2, ""),
+        ("S02", "示例县/红山镇", 4, 1, None), ("S02", "东川县/白水镇", 3, 1, None)])
+    ctx = RunContext(run_id="c1", as_of=CUR, inbox=tmp_path, out=tmp_path, config=Config(), con=con)
+    html, xlsx = write_scorecard(ctx)
+    cells = _html_cells(html)
+    assert _num(cells[("source_counties", "示例县/health_settlements", "rows")]) == 3
+    assert _num(cells[("source_counties", "东川县/health_settlements", "rows")]) == 2
+    assert _num(cells[("source_counties", "示例县/health_settlements", "rejects")]) == 1  # no county in the raw row
+    assert _num(cells[("source_counties", "东川县/health_settlements", "rejects")]) == 1
+    assert cells[("source_counties", "东川县/health_settlements", "id_rate")] == "66.67%"
+    assert "新鲜" in cells[("source_counties", "示例县/health_settlements", "fresh")]
+    assert "过期" in cells[("source_counties", "东川县/health_settlements", "fresh")]
+    rows = {r[0]: r for r in openpyxl.load_workbook(xlsx)["数据源质量按县"].iter_rows(min_row=3, values_only=True)}
+    assert rows["东川县"][3:7] == (2, 1, pytest.approx(2 / 3), "过期")
+    con.close()
