@@ -8,9 +8,12 @@ roster's spelling, so they cannot be resolved while the roster may still be load
 Accounting, per file/sheet and table: rows_read = rows_loaded + rows_rejected +
 duplicates. Blank rows, footer rows ("合计", "制表人：…") and repeated header rows
 are neither read nor rejected. Decisions (spec silent):
-- department rows are rejected when the ID cannot be recovered or is invalid
-  (S02) or a required column is empty (reason names the header); roster rows
-  only when 户编号 is empty (nothing could link them), never for their ID;
+- department rows are rejected only when the ID cannot be recovered or is invalid
+  (S02, inputs.md); any other empty cell is unknown (null), as inputs.md says of
+  dates and money, even in a column required for recognising the table; roster
+  rows only when 户编号 is empty (nothing could link them), never for their ID;
+- a row with every required column empty is no record (a template row holding only
+  序号 or a pre-filled township, a footer line): neither read nor rejected;
 - exact duplicates are judged on the normalised canonical values (so "1,234.50"
   and "1234.5", or a differing 序号 column the system does not use, do not make
   two records), across all files of the table in the folder; the first by
@@ -42,8 +45,9 @@ from sources.spec import Spec, header_key, specs_for_folder
 
 HEADER_SCAN_ROWS = 30
 FOOTER = (
-    r"^(合\s*计|总\s*计|小\s*计|累\s*计|制\s*表|填\s*报|审\s*核|审\s*批|负责人|单位负责人|主管领导|分管领导"
-    r"|经办人|备\s*注|说\s*明|注\s*[:：]|打印|数据来源|统计时间|截至)"
+    r"^(合\s*计|总\s*计|小\s*计|累\s*计|共\s*计|制\s*表|填\s*报|填\s*表|审\s*核|审\s*批|负责人|单位负责人"
+    r"|主管领导|分管领导|经办人|备\s*注|说\s*明|注\s*[:：]|打印|数据来源|统计时间|截至|以下(空白|无)"
+    r"|联\s*系\s*人|联系电话\s*[:：]|单\s*位\s*[:：(（]|盖\s*章|签\s*字|签\s*章)"
 )
 DEPARTMENT_TABLES = [
     "civil_affairs_assistance", "civil_affairs_deaths", "health_settlements", "health_enrolment",
@@ -196,7 +200,11 @@ def _typed(col, kind: str, spec_level: str, as_of, raw: pl.Expr) -> dict[str, pl
     if kind == "int":
         return {n: nz.integer(raw)}
     if kind == "name":
-        return {n: nz.name(raw)}
+        return {n: nz.person_name(raw)}
+    if kind == "code":
+        return {n: nz.code(raw)}
+    if kind == "county":
+        return {n: nz.township_text(raw)}
     if kind in ("enum", "school_status"):
         e = nz.school_status(raw) if kind == "school_status" else nz.enum(raw, mapping)
         if col.empty:
@@ -280,9 +288,6 @@ def normalise_sheet(frame: pl.DataFrame, m: Match, as_of, county: str) -> tuple[
                 ident, chk = pl.col(f"__id_{col.name}"), pl.col(f"__chk_{col.name}")
                 bad.append(~chk | ~nz.birth_ok(ident, as_of))
                 reasons.append(nz.id_problem(ident, chk, raw, as_of, label))
-            elif col.required:
-                bad.append(_empty(raw))
-                reasons.append(pl.when(_empty(raw)).then(pl.lit(f"必填项为空：{label}")))
         elif col.name == "household_id":
             bad.append(_empty(raw))
             reasons.append(pl.when(_empty(raw)).then(pl.lit(f"必填项为空：{label}（无法归户）")))
@@ -324,6 +329,11 @@ def body_rows(frame: pl.DataFrame, m: Match, first_row: int, skip: int) -> pl.Da
         body = body.with_columns(pl.when(pl.col("__first") == "").then(trimmed).otherwise(pl.col("__first"))
                                  .alias("__first")).filter(pl.col("__first").is_not_null())
     keep = ~pl.col("__first").str.contains(FOOTER)
+    # A row with every required column empty names no record: a template row with only 序号 or
+    # a pre-filled township, or a footer line ("填表人：…", "单位（盖章）") that the list above misses.
+    required = [f"c{m.colmap[c.name]}" for c in m.spec.required if c.name in m.colmap]
+    if required:
+        keep = keep & ~pl.all_horizontal([pl.col(c).is_null() for c in required])
     mapped = [(f"c{j}", m.headers[j]) for j in m.colmap.values() if m.headers[j]]
     if mapped:
         c0, h0 = mapped[0]
@@ -622,7 +632,7 @@ def _discard(con, ctx, rel, sheet, tables) -> None:
 
 # ---------------------------------------------------------------- townships
 
-_KEY_SQL = "regexp_replace(regexp_replace({x}, '(人民政府|办事处)$', ''), '(镇|乡|街道)$', '')"
+_KEY_SQL = "regexp_replace(regexp_replace({x}, '(人民政府|政府|办事处|办)$', ''), '(镇|乡|街道)$', '')"
 
 
 def resolve_townships(ctx) -> dict[str, dict[str, int]]:
@@ -632,7 +642,8 @@ def resolve_townships(ctx) -> dict[str, dict[str, int]]:
     spellings (households) and the configured townships; a raw name resolves by exact
     match to a canonical name or configured alias, else by its stem without the suffix
     镇/乡/街道/人民政府/办事处 when that stem names exactly one canonical township of the
-    county (红山, 红山乡, 红山镇人民政府 → 红山镇). Otherwise township stays NULL (S08).
+    county (红山, 红山乡, 红山镇人民政府 → 红山镇); 政府 and 办 (红山镇政府, 石门街道办) are
+    stripped like 人民政府 and 办事处. Otherwise township stays NULL (S08).
     Returns {table: {"resolved": n, "unresolved": n}}.
     """
     con = ctx.cursor()

@@ -11,7 +11,13 @@ Decisions where inputs.md / domain.md leave room:
 - an ID is "Excel-mangled" when it is in scientific notation (6.20422E+17), or is
   18 digits whose check character fails and that are 15 significant digits — as
   text (…000) or as the double Excel stored (…010944 read back from a number
-  cell); such IDs are never repaired.
+  cell); such IDs are never repaired. An ID ending in 000 whose check character
+  fits is a real one (sequence x00, check 0: one ID in 1100, one in 25 where
+  sequences are numbered from 000 per birthday) and is kept;
+- names: the middle-dot look-alikes of minority names (•, ・, ･, ‧, ∙, ⋅, ., ．)
+  are written as "·" (U+00B7), so the same name matches across departments;
+- codes (户编号, phone numbers): NFKC, no spaces, no apostrophes or quotes (a text
+  marker Excel or an export left in front of a long number).
 """
 
 from __future__ import annotations
@@ -40,9 +46,26 @@ def nfkc(e: pl.Expr) -> pl.Expr:
     return clean(e.str.normalize("NFKC"))
 
 
+_DOTS = ["•", "・", "･", "‧", "∙", "⋅", "．", "."]
+
+
 def name(e: pl.Expr) -> pl.Expr:
-    """No spaces anywhere ("张  三" → 张三); "·" of minority names kept."""
+    """No spaces anywhere ("张  三" → 张三); empty → null."""
     s = e.str.replace_all(f"{WS}+", "")
+    return pl.when(s == "").then(None).otherwise(s)
+
+
+# What the regex class WS matches (Unicode White_Space, zero-width space, BOM), as literals.
+_SPACES = ["\t", "\n", "\v", "\f", "\r", " ", "\x85", "\xa0", "\u1680", *map(chr, range(0x2000, 0x200B)),
+           "\u2028", "\u2029", "\u202f", "\u205f", "\u3000", "\u200b", "\ufeff"]
+
+
+def person_name(e: pl.Expr) -> pl.Expr:
+    """A person's name: no spaces; the "·" of minority names kept, its look-alikes folded to it.
+
+    One literal pass (Aho-Corasick): names are per row, and this is faster than the regex of `name`.
+    """
+    s = e.str.replace_many(_SPACES + _DOTS, [""] * len(_SPACES) + ["·"] * len(_DOTS))
     return pl.when(s == "").then(None).otherwise(s)
 
 
@@ -51,6 +74,21 @@ def township_text(e: pl.Expr) -> pl.Expr:
 
 
 _ID_DROP = [" ", "\t", "\u3000", "\u00a0", "\u200b", "\ufeff", "'", "‘", "’", "`", '"', "“", "”"]
+
+
+_FULLWIDTH_ALNUM = {chr(c): chr(c - 0xFEE0) for c in [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B)]}
+_CODE_FROM = [*_SPACES, "'", "‘", "’", "`", '"', "“", "”", "－", *_FULLWIDTH_ALNUM]
+_CODE_TO = [""] * (len(_CODE_FROM) - len(_FULLWIDTH_ALNUM) - 1) + ["-", *_FULLWIDTH_ALNUM.values()]
+
+
+def code(e: pl.Expr) -> pl.Expr:
+    """A key or number kept as text (户编号, phone): no spaces, apostrophes or quotes, full-width
+    letters and digits folded; empty → null. One literal pass (NFKC is ten times slower per row).
+
+    "'620121001001000001", "６２０１２１ 001" and " 620121001 " join as the same household.
+    """
+    s = e.str.replace_many(_CODE_FROM, _CODE_TO)
+    return pl.when(s == "").then(None).otherwise(s)
 
 
 def id_strip(e: pl.Expr) -> pl.Expr:
@@ -118,7 +156,7 @@ def id_problem(normalised: pl.Expr, good_check: pl.Expr, raw: pl.Expr, as_of: da
     float_form = ((as_float / 1000).round(0) * 1000).cast(pl.Int64, strict=False).cast(pl.String)
     return (
         pl.when(s.is_null()).then(pl.lit(f"{label}为空"))
-        .when(s.str.contains(r"^\d(\.\d+)?[Ee]\+?\d+$"))
+        .when(s.str.contains(r"^\d(\.\d+)?[Ee][+-]?\d+$"))
         .then(pl.lit(f"{label}无法恢复：被Excel转为科学计数法（") + raw_text + pl.lit("）"))
         .when((s.str.contains(r"^\d{15}000$") | (s.str.contains(r"^\d{18}$") & (float_form == s))) & ~good_check)
         .then(pl.lit(f"{label}无法恢复：被Excel按数字保存，只剩15位有效数字（校验位不符）"))
@@ -133,7 +171,7 @@ def id_problem(normalised: pl.Expr, good_check: pl.Expr, raw: pl.Expr, as_of: da
 def date_value(e: pl.Expr) -> pl.Expr:
     """2026-03-05, 2026/3/5, 20260305, 2026年3月5日, 2026.03.05, Excel serial, with or without a time."""
     s = clean(e.str.normalize("NFKC"))
-    s = s.str.replace(r"[T\s].*$", "")
+    s = s.str.replace(r"[T\s].*$", "").str.replace(r"^(\d{8})\.0+$", "$1")
     serial = s.str.contains(r"^\d{5}(\.\d+)?$")
     days = s.str.extract(r"^(\d{5})", 1).cast(pl.Int64, strict=False)
     from_serial = pl.lit(date(1899, 12, 30)) + pl.duration(days=days)
@@ -164,7 +202,7 @@ def money(e: pl.Expr) -> pl.Expr:
 
 
 def integer(e: pl.Expr) -> pl.Expr:
-    s = clean(e.str.normalize("NFKC")).str.replace(r"\.0+$", "").str.replace(r"[年人月个]$", "")
+    s = clean(e.str.normalize("NFKC")).str.replace(r"\.0+$", "").str.replace(r"(个月|[年人月个户岁])$", "")
     return s.cast(pl.Int64, strict=False)
 
 

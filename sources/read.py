@@ -5,8 +5,9 @@ physical row of the file or sheet (blank rows included), and the physical row
 number of the frame's first row — so header detection, footer handling and row
 numbers (as a person sees them in Excel) are the same code for all of them.
 
-- CSV: UTF-8 (with or without BOM) is read by polars directly; anything that is
-  not UTF-8 is decoded as GB18030 (a superset of GBK) in Python in 16 MiB chunks
+- CSV: UTF-8 (with or without BOM) is read by polars directly; UTF-16 with a BOM
+  (Excel's "Unicode text", tab separated) and anything else that is not UTF-8
+  (decoded as GB18030, a superset of GBK) are transcoded in Python in 16 MiB chunks
   into a temporary UTF-8 file, which polars then reads. Files over 64 MiB are
   scanned lazily and handed out in chunks of 500k rows (`Grid.chunks`), so memory
   stays bounded whatever the file size. Comma or tab is chosen
@@ -74,9 +75,14 @@ def _col_names(n: int) -> list[str]:
 
 
 def detect_encoding(head: bytes) -> str:
-    """'utf-8' (BOM or valid UTF-8) or 'gb18030' (what Excel on a Chinese Windows writes)."""
+    """'utf-8' (BOM or valid UTF-8), 'utf-16' (with its BOM: Excel's "Unicode text") or 'gb18030'
+    (what Excel on a Chinese Windows writes)."""
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = head[:65536].decode("utf-16", errors="replace")[:-2]  # the cut may split a character
+        if not any(c in text for c in "\x00\ufffd\ufffe\uffff"):  # text, not bytes that start like a BOM
+            return "utf-16"
     try:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
         return "utf-8"
@@ -166,7 +172,7 @@ def read_csv(path: Path) -> Grid:
         except BaseException:
             os.unlink(tmp)
             raise
-        return _grid(Path(tmp), "gbk", Path(tmp))
+        return _grid(Path(tmp), "gbk" if encoding == "gb18030" else encoding, Path(tmp))
     except ReadError:
         raise
     except Exception as exc:

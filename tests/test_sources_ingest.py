@@ -71,7 +71,7 @@ def test_gbk_csv_title_blank_footer_ids_dates_money_duplicates(tmp_path):
         f"5,赵六,{X_ID.lower()},红山镇人民政府,临时救助,2026.03.05,１２,已发放\n"  # row 9 lower x
         f"6,钱七,{A[:17]}{'0' if A[17] != '0' else '1'},红山,农村低保,坏日期,12,在保\n"  # row 10 bad check
         "7,孙八,620422199001011000,红山,农村低保,2026-1-2,1,在保\n"            # row 11 trailing 000
-        f"8,周九,{B},红山,,2026-01-02,1,在保\n"                                  # row 12 required empty
+        f"8,周九,{B},红山,,2026-01-02,1,在保\n"                                  # row 12 type empty: kept
         f"9,吴十,{C},红山,城乡低保,46086,abc,在保\n"                            # row 13 unknown enum kept
         f"10,郑一,{B},红山,农村低保,2026-13-45,,在保\n"                         # row 14 bad date kept
         "合计,,,,,,2234.5,\n"
@@ -79,10 +79,11 @@ def test_gbk_csv_title_blank_footer_ids_dates_money_duplicates(tmp_path):
     )
     write(ctx.inbox / "civil_affairs" / "低保.csv", text, "gbk")
     counts = ingest_folder(ctx, "civil_affairs")
-    assert counts == {"civil_affairs_assistance": {"read": 10, "loaded": 5, "rejected": 4, "duplicates": 1}}
+    assert counts == {"civil_affairs_assistance": {"read": 10, "loaded": 6, "rejected": 3, "duplicates": 1}}
 
     got = {r["source_row"]: r for r in rows(ctx, "SELECT * FROM civil_affairs_assistance")}
-    assert set(got) == {4, 8, 9, 13, 14}
+    assert set(got) == {4, 8, 9, 12, 13, 14}
+    assert got[12]["assistance_type"] is None and got[12]["id_number"] == B  # only the ID rejects (inputs.md)
     assert got[14]["start_date"] is None and got[14]["name"] == "郑一"
     assert got[4]["name"] == "张三" and got[4]["id_number"] == A
     assert got[4]["amount"] == Decimal("1234.50") and got[4]["start_date"] == date(2026, 3, 5)
@@ -97,11 +98,10 @@ def test_gbk_csv_title_blank_footer_ids_dates_money_duplicates(tmp_path):
     assert got[13]["amount"] is None
 
     rej = {r["row_number"]: r for r in rows(ctx, "SELECT * FROM rejects")}
-    assert set(rej) == {5, 10, 11, 12}
+    assert set(rej) == {5, 10, 11}
     assert rej[5]["reason"] == "身份证号无法恢复：被Excel转为科学计数法（6.20422E+17）"
     assert "校验位错误" in rej[10]["reason"]
     assert rej[11]["reason"].startswith("身份证号无法恢复：被Excel按数字保存")
-    assert rej[12]["reason"] == "必填项为空：救助类型"
     raw = json.loads(rej[5]["raw"])
     assert raw["姓名"] == "李四" and raw["身份证号"] == "6.20422E+17" and raw["金额（元）"] == "500元"
     assert all(r["source_table"] == "civil_affairs_assistance" and r["file"] == "civil_affairs/低保.csv"
@@ -109,7 +109,7 @@ def test_gbk_csv_title_blank_footer_ids_dates_money_duplicates(tmp_path):
 
     (f,) = rows(ctx, "SELECT * FROM input_files")
     assert (f["status"], f["source_table"], f["header_row"]) == ("loaded", "civil_affairs_assistance", 3)
-    assert (f["rows_read"], f["rows_loaded"], f["rows_rejected"], f["duplicates"]) == (10, 5, 4, 1)
+    assert (f["rows_read"], f["rows_loaded"], f["rows_rejected"], f["duplicates"]) == (10, 6, 3, 1)
     assert f["reason"] == "未能识别的值（按空值入库）：救助日期[start_date] 1，金额（元）[amount] 1"
     assert ctx.notes["ingest_unparsed"]["civil_affairs_assistance"] == {"start_date": 1, "amount": 1}
     accounting_holds(ctx)
@@ -479,3 +479,89 @@ def test_members_and_measures_take_their_households_county(tmp_path):
     got = {r["name"]: r["county"] for r in rows(ctx, "SELECT name, county FROM members")}
     assert got == {"张三": "示例县", "李四": "另一县", "王五": "示例县"}
     assert rows(ctx, "SELECT county FROM measures") == [{"county": "另一县"}]
+
+
+# ---------------------------------------------------------------- forms the sample generator never writes
+
+def test_utf16_template_rows_footers_and_empty_cells_unknown_not_rejects(tmp_path):
+    """Excel's "Unicode text" (UTF-16, tab); rows with every required cell empty (a template row holding
+    only 序号 or a township, "填表人：…") are no records; only an unrecoverable ID rejects a row —
+    an empty date, amount or type is unknown (inputs.md), even in a column required to recognise the table."""
+    ctx = make_ctx(tmp_path, Config(headers={"civil_affairs_assistance": {"id_number": ["身份证"]}}))
+    folder = ctx.inbox / "civil_affairs"
+    write(folder / "救助.txt",
+          "序号\t姓名\t身份证\t乡镇\t救助类型\t金额\r\n"
+          f"1\t张三\t{A}\t红山镇\t农村低保\t100\r\n"
+          f"2\t李四\t{B}\t红山\t\t\r\n"              # type and amount empty: loaded, unknown
+          "3\t\t\t\t\t\r\n"                          # only 序号: a template row
+          "4\t\t\t红山镇\t\t\r\n"                    # only a pre-filled township
+          "5\t王五\t\t红山镇\t临时救助\t50\r\n"      # ID empty: rejected
+          "填表人：某某\t\t\t\t\t联系电话：0931-1234567\r\n", "utf-16")
+    wb = xlsxwriter.Workbook(str(folder / "火化.xlsx"))
+    ws = wb.add_worksheet("火化")
+    for i, r in enumerate([["姓名", "身份证号", "乡镇", "死亡日期"], ["张三", A, "红山镇", None],
+                           ["姓名", "身份证号", "乡镇", "死亡日期"], ["李四", B, "红山镇", "2026-01-01"],
+                           ["填表人：某某", None, None, "填表日期：2026-10-01"], ["以下空白"],
+                           ["单位（盖章）："]]):
+        ws.write_row(i, 0, r)
+    wb.close()
+    counts = ingest_folder(ctx, "civil_affairs")
+    assert counts["civil_affairs_assistance"] == {"read": 3, "loaded": 2, "rejected": 1, "duplicates": 0}
+    assert counts["civil_affairs_deaths"] == {"read": 2, "loaded": 2, "rejected": 0, "duplicates": 0}
+    got = rows(ctx, "SELECT name, id_number, assistance_type, amount, source_row FROM civil_affairs_assistance"
+                    " ORDER BY source_row")
+    assert got == [{"name": "张三", "id_number": A, "assistance_type": "农村低保", "amount": Decimal("100.00"),
+                    "source_row": 2},
+                   {"name": "李四", "id_number": B, "assistance_type": None, "amount": None, "source_row": 3}]
+    assert rows(ctx, "SELECT name, death_date FROM civil_affairs_deaths ORDER BY source_row") == [
+        {"name": "张三", "death_date": None}, {"name": "李四", "death_date": date(2026, 1, 1)}]
+    (rej,) = rows(ctx, "SELECT * FROM rejects")
+    assert (rej["row_number"], rej["reason"]) == (6, "身份证为空")
+    accounting_holds(ctx)
+
+
+def test_roster_keys_and_codes_normalised_alike_across_files(tmp_path):
+    """户编号 with an apostrophe, full-width digits or spaces joins; 男性 / 6个月 / 政府 / 街道办 forms."""
+    ctx = make_ctx(tmp_path)
+    write(ctx.inbox / "roster" / "户.csv",
+          "户编号,县,乡镇,户主姓名,户主证件号码,帮扶责任人联系电话\n"
+          f"'0001,另一县,红山镇,张三,{A},'13800000000\n"
+          f"0002 ,示例县,白石街道,李四,{B},\n")
+    write(ctx.inbox / "roster" / "成员.csv",
+          "户编号,姓名,证件号码,与户主关系,性别,务工时间(月)\n"
+          f"０００１,阿依•木哈,{A},户主,男性,6个月\n"
+          f"0002,李四,{B},户主,女性,3\n")
+    write(ctx.inbox / "civil_affairs" / "死亡.csv",
+          "姓名,身份证号,乡镇,死亡日期\n"
+          f"a,{B},白石街道办,2026-01-01\nb,{B},白石镇政府,2026-01-02\n")
+    ingest_folder(ctx, "roster")
+    ingest_folder(ctx, "civil_affairs")
+    resolve_townships(ctx)
+    assert rows(ctx, "SELECT household_id, cadre_phone FROM households ORDER BY 1") == [
+        {"household_id": "0001", "cadre_phone": "13800000000"}, {"household_id": "0002", "cadre_phone": None}]
+    assert rows(ctx, "SELECT household_id, county, name, gender, work_months FROM members ORDER BY 1") == [
+        {"household_id": "0001", "county": "另一县", "name": "阿依·木哈", "gender": "男", "work_months": 6},
+        {"household_id": "0002", "county": "示例县", "name": "李四", "gender": "女", "work_months": 3}]
+    assert rows(ctx, "SELECT township FROM civil_affairs_deaths ORDER BY source_row") == [
+        {"township": "白石街道"}, {"township": "白石街道"}]
+
+
+def test_xls_number_cells_and_disability_value_forms(tmp_path):
+    """Date serials and numbers typed as numbers in a legacy .xls; 肢体残疾 / 2级 as the category and grade."""
+    ctx = make_ctx(tmp_path)
+    wb = xlwt.Workbook()
+    ws = wb.add_sheet("残疾人")
+    for j, v in enumerate(["姓名", "身份证号", "残疾证号", "乡镇", "残疾类别", "残疾等级", "发证日期", "证件状态"]):
+        ws.write(0, j, v)
+    for j, v in enumerate(["张三", A, A + "42", "红山镇", "肢体残疾", "2级", 43831.0, "有效"]):
+        ws.write(1, j, v)
+    for j, v in enumerate(["李四", B.lower(), B.lower() + "11", "红山镇", "视力", 1, 43831, "有效"]):
+        ws.write(2, j, v)
+    path = ctx.inbox / "disability" / "残疾.xls"
+    path.parent.mkdir(parents=True)
+    wb.save(str(path))
+    assert ingest_folder(ctx, "disability")["disability_certificates"]["loaded"] == 2
+    assert rows(ctx, "SELECT id_number, cert_number, category, grade, issued_date FROM disability_certificates"
+                     " ORDER BY source_row") == [
+        {"id_number": A, "cert_number": A + "42", "category": "肢体", "grade": "二级", "issued_date": date(2020, 1, 1)},
+        {"id_number": B, "cert_number": B + "11", "category": "视力", "grade": "一级", "issued_date": date(2020, 1, 1)}]

@@ -45,19 +45,34 @@ def test_ids_normalised_and_problems_named():
     assert got[14] == (None, "身份证号为空") and got[15] == (None, "身份证号为空")
 
 
+def test_trailing_000_with_a_fitting_check_character_is_a_real_id():
+    # Sequence x00 with check 0 exists (one ID in 25 where sequences are numbered from 000 per
+    # birthday): rejecting every "…000" would drop real people; a mangled one fails its check 10 times in 11.
+    fits = next(i for n in range(280) if (i := mkid(f"620422199001{n % 28 + 1:02d}{n // 28}00")).endswith("000"))
+    got = ids([fits, "'" + fits, "620422800505100", "620421199001011000"])
+    assert got[0] == (fits, None) and got[1] == (fits, None) and got[2][1] is None
+    assert got[3][1] == "身份证号无法恢复：被Excel按数字保存，只剩15位有效数字（校验位不符）"
+
+
 def test_dates_every_form_of_inputs_md():
     values = ["2026-03-05", "2026/3/5", "20260305", "2026年3月5日", "2026.03.05", "46086", "46086.75",
-              "2026-03-05 13:45:00", "2026/3/5 8:00", "２０２６-０３-０５", "2026-02-30", "昨天", "", None]
+              "2026-03-05 13:45:00", "2026/3/5 8:00", "２０２６-０３-０５", "2026.3.5", "20260305.0",
+              "2026-03-05T08:00:00", "2026-02-30", "昨天", "", None]
     got = col(values, nz.date_value)
-    assert got[:10] == [date(2026, 3, 5)] * 10
-    assert got[10:] == [None] * 4
+    assert got[:13] == [date(2026, 3, 5)] * 13
+    assert got[13:] == [None] * 4
 
 
 def test_money_integers_names_and_lists():
     assert col(["1234.5", "1,234.50", "1234.50元", "-", "", "￥88", "１２．５", "abc", "-300"], nz.money) == [
         1234.5, 1234.5, 1234.5, None, None, 88.0, 12.5, None, -300.0]
-    assert col(["3", "3.0", " 4 ", "5人", "x"], nz.integer) == [3, 3, 4, 5, None]
+    assert col(["3", "3.0", " 4 ", "5人", "x", "6个月", "2026年", "1.0E1"], nz.integer) == [3, 3, 4, 5, None, 6, 2026, None]
     assert col(["张  三", "\u3000李四 ", "阿依·木 哈"], nz.name) == ["张三", "李四", "阿依·木哈"]
+    assert col(["张  三", "\u3000李四\u2003", "阿依·木 哈", "阿依•木哈", "阿依・木哈", "阿依.木哈", "阿依．木哈", " "],
+               nz.person_name) == ["张三", "李四"] + ["阿依·木哈"] * 5 + [None]
+    assert col(["'620121001", " ６２０１２１ ００１ ", "‘H001’", "H-1", "　", None], nz.code) == [
+        "620121001", "620121001", "H001", "H-1", None, None]
+    assert col(["1.0E4", "1.5e4", "10000.0"], nz.money) == [10000.0, 15000.0, 10000.0]
     assert col(["因病、因残，因学;因灾；其他", "因病,,", "", None], nz.split_list) == [
         ["因病", "因残", "因学", "因灾", "其他"], ["因病"], None, None]
     assert col(["是", "Y", "1", "否", "n", "0", "不详"], nz.yesno) == ["是", "是", "是", "否", "否", "否", "不详"]
