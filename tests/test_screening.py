@@ -492,3 +492,24 @@ def test_undated_death_registration_is_deceased_future_dated_is_not(ctx):
     assert fired(ctx, "W01") == {"H702", "H703", other_alive}
     assert fired(ctx, "W02") == {"H702", "H703"}
     assert fired(ctx, "W08") == {"H702", "H703", other_alive}
+
+
+def test_integer_ratios_in_the_configuration(tmp_path):
+    # TOML `med_income_ratio = 1` / `income_drop_ratio = 1` arrive as integers; the evidence
+    # text must still format them (DuckDB's {:g} refuses integers).
+    from pipelines.config import load_config
+
+    path = tmp_path / "fangpin.toml"
+    path.write_text("[monitoring_line]\n2026 = 7800\n[thresholds]\nmed_income_ratio = 1\n"
+                    "income_drop_ratio = 1\n", encoding="utf-8")
+    ctx = make_ctx(tmp_path, "r1", config=load_config(path))
+    a, b = pid("19800101", 1), pid("19800101", 2)
+    household(ctx, "H001", size=2, members=[("甲", a, {})], per_capita_net_income=4000)
+    settle(ctx, a, 8000, date(2026, 6, 1))                           # = 1 x 8,000 household income
+    household(ctx, "H002", size=2, members=[("乙", b, {})], per_capita_net_income=4000)
+    settle(ctx, b, 7999.99, date(2026, 6, 1))
+    household(ctx, "H003", prev_per_capita_net_income=10000, per_capita_net_income=0)
+    household(ctx, "H004", prev_per_capita_net_income=10000, per_capita_net_income=0.01)
+    run_screening(ctx)
+    assert fired(ctx, "W01") == {"H001"} and "100%" in warnings(ctx, "W01")[0]["evidence"]
+    assert fired(ctx, "W10") == {"H003"} and "100%" in warnings(ctx, "W10")[0]["evidence"]

@@ -112,7 +112,7 @@ roster_hits AS (
                    ELSE '，达到家庭年纯收入 ' || format('{:,.2f}', f.per_capita_net_income * f.household_size)
                         || ' 元（人均 ' || format('{:,.2f}', f.per_capita_net_income) || ' 元 × '
                         || f.household_size || ' 人）的 '
-                        || format('{:g}', getvariable('med_income_ratio') * 100) || '%'
+                        || format('{:g}', (getvariable('med_income_ratio') * 100)::DOUBLE) || '%'
                END
             || '（' || r.n || ' 条结算：' || r.items || '）' AS evidence,
         r.evidence_key

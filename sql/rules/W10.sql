@@ -17,7 +17,7 @@ SELECT
         || format('{:,.2f}', h.per_capita_net_income) || ' 元，下降 '
         || format('{:.1f}', ((h.prev_per_capita_net_income - h.per_capita_net_income) * 100
                              / h.prev_per_capita_net_income)::DOUBLE) || '%（预警线 '
-        || format('{:g}', getvariable('income_drop_ratio') * 100) || '%）'
+        || format('{:g}', (getvariable('income_drop_ratio') * 100)::DOUBLE) || '%）'
         || CASE WHEN coalesce(h.monitoring_category, '') <> ''
                 THEN '（监测对象类别 ' || h.monitoring_category || '，风险已消除）'
                 ELSE '' END AS evidence,
