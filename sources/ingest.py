@@ -95,6 +95,8 @@ def aliases_for(spec: Spec, config_headers: dict) -> dict[str, list[str]]:
 def recognise(rows: list[list[object]], specs: list[Spec], config_headers: dict) -> Match | str:
     """The first row (of the first 30) holding every required column of some spec, and that spec.
 
+    Two columns under headers of the same canonical column (出院日期 and 结算日期; 帮扶责任人联系电话
+    and a household's 联系电话): the header listed first in the spec wins, then the leftmost column.
     Several specs matching the same row: the one with most matched columns wins, then
     the one with the larger share of its columns (a members file is not a national export).
     A two-row header (group titles above, with some headers merged down over both rows,
@@ -102,7 +104,7 @@ def recognise(rows: list[list[object]], specs: list[Spec], config_headers: dict)
     upper row's where the lower is empty — tried only when neither row matches alone.
     Returns the reason (in Chinese, with the header names tried) when nothing matches.
     """
-    lookups = {s.table: s.header_lookup(aliases_for(s, config_headers)) for s in specs}
+    lookups = {s.table: s.header_ranks(aliases_for(s, config_headers)) for s in specs}
     partial: list = [None]  # (matched, row index, spec, missing) of the best near miss
 
     def match(row: list[object], i: int):
@@ -113,10 +115,11 @@ def recognise(rows: list[list[object]], specs: list[Spec], config_headers: dict)
         for spec in specs:
             lk = lookups[spec.table]
             colmap: dict[str, int] = {}
+            rank: dict[str, int] = {}
             for j, k in enumerate(keys):
-                c = lk.get(k)
-                if c and c not in colmap:
-                    colmap[c] = j
+                c, r = lk.get(k, (None, 0))
+                if c and (c not in colmap or r < rank[c]):  # the usual header wins over an alias
+                    colmap[c], rank[c] = j, r
             missing = [c.name for c in spec.required if c.name not in colmap]
             if not missing:
                 found.append((len(colmap), len(colmap) / len(spec.columns), spec, colmap))

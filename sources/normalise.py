@@ -189,7 +189,7 @@ def date_value(e: pl.Expr) -> pl.Expr:
     )
 
 
-_MONEY_FOLD = {chr(0xFF10 + i): str(i) for i in range(10)} | {"．": ".", "－": "-", "＋": "+"}
+_MONEY_FOLD = {chr(0xFF10 + i): str(i) for i in range(10)} | {"．": ".", "－": "-", "−": "-", "＋": "+"}
 _MONEY_DROP = [",", "，", " ", "\u3000", "\u00a0", "元", "¥", "￥"]
 _UNKNOWN = ["-", "--", "—", "——", "/", "无"]
 
@@ -202,7 +202,7 @@ def money(e: pl.Expr) -> pl.Expr:
 
 
 def integer(e: pl.Expr) -> pl.Expr:
-    s = clean(e.str.normalize("NFKC")).str.replace(r"\.0+$", "").str.replace(r"(个月|[年人月个户岁])$", "")
+    s = clean(e.str.normalize("NFKC")).str.replace(r"\.0+$", "").str.replace(r"(个月|年度|[年人月个户岁])$", "")
     return s.cast(pl.Int64, strict=False)
 
 

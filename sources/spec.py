@@ -78,6 +78,14 @@ class Spec:
                 out.setdefault(header_key(h), c.name)
         return out
 
+    def header_ranks(self, aliases: dict[str, list[str]] | None = None) -> dict[str, tuple[str, int]]:
+        """header key -> (canonical column, rank of that header in the column's list: 0 = the usual one)."""
+        out: dict[str, tuple[str, int]] = {}
+        for c in self.columns:
+            for rank, h in enumerate(list(c.headers) + list((aliases or {}).get(c.name, []))):
+                out.setdefault(header_key(h), (c.name, rank))
+        return out
+
     def headers_tried(self, column: str, aliases: dict[str, list[str]] | None = None) -> list[str]:
         c = self.column(column)
         return list(c.headers) + list((aliases or {}).get(column, []))

@@ -66,13 +66,14 @@ def test_dates_every_form_of_inputs_md():
 def test_money_integers_names_and_lists():
     assert col(["1234.5", "1,234.50", "1234.50元", "-", "", "￥88", "１２．５", "abc", "-300"], nz.money) == [
         1234.5, 1234.5, 1234.5, None, None, 88.0, 12.5, None, -300.0]
-    assert col(["3", "3.0", " 4 ", "5人", "x", "6个月", "2026年", "1.0E1"], nz.integer) == [3, 3, 4, 5, None, 6, 2026, None]
+    assert col(["3", "3.0", " 4 ", "5人", "x", "6个月", "2026年", "2016年度", "1.0E1"], nz.integer) == [
+        3, 3, 4, 5, None, 6, 2026, 2016, None]
     assert col(["张  三", "\u3000李四 ", "阿依·木 哈"], nz.name) == ["张三", "李四", "阿依·木哈"]
     assert col(["张  三", "\u3000李四\u2003", "阿依·木 哈", "阿依•木哈", "阿依・木哈", "阿依.木哈", "阿依．木哈", " "],
                nz.person_name) == ["张三", "李四"] + ["阿依·木哈"] * 5 + [None]
     assert col(["'620121001", " ６２０１２１ ００１ ", "‘H001’", "H-1", "　", None], nz.code) == [
         "620121001", "620121001", "H001", "H-1", None, None]
-    assert col(["1.0E4", "1.5e4", "10000.0"], nz.money) == [10000.0, 15000.0, 10000.0]
+    assert col(["1.0E4", "1.5e4", "10000.0", "−300", "−"], nz.money) == [10000.0, 15000.0, 10000.0, -300.0, None]
     assert col(["因病、因残，因学;因灾；其他", "因病,,", "", None], nz.split_list) == [
         ["因病", "因残", "因学", "因灾", "其他"], ["因病"], None, None]
     assert col(["是", "Y", "1", "否", "n", "0", "不详"], nz.yesno) == ["是", "是", "是", "否", "否", "否", "不详"]
@@ -113,6 +114,18 @@ def test_recognise_members_file_vs_national_export_and_config_alias():
     assert isinstance(recognise(aliased, civil, {}), str)
     m = recognise(aliased, civil, {"civil_affairs_assistance": {"id_number": ["身份证"]}})
     assert m.spec.table == "civil_affairs_assistance" and m.colmap["id_number"] == 1
+
+
+def test_the_usual_header_wins_over_an_alias_whatever_the_column_order():
+    health = specs_for_folder("health_insurance")
+    m = recognise([["姓名", "证件号码", "结算日期", "出院日期", "就诊日期", "入院日期", "总费用", "医疗总费用"]], health, {})
+    assert m.spec.table == "health_settlements"
+    assert (m.colmap["discharge_date"], m.colmap["admit_date"], m.colmap["total_cost"]) == (3, 5, 7)
+    roster = specs_for_folder("roster")
+    m = recognise([["户编号", "乡镇", "户主姓名", "户主证件号码", "联系电话", "帮扶责任人", "帮扶责任人联系电话"]], roster, {})
+    assert m.spec.table == "households" and m.colmap["cadre_phone"] == 6
+    m = recognise([["区县", "户编号", "乡镇", "户主姓名", "户主证件号码"]], roster, {})
+    assert m.colmap["county"] == 0
 
 
 def test_recognise_two_row_header_with_cells_merged_down():
