@@ -513,3 +513,17 @@ def test_integer_ratios_in_the_configuration(tmp_path):
     run_screening(ctx)
     assert fired(ctx, "W01") == {"H001"} and "100%" in warnings(ctx, "W01")[0]["evidence"]
     assert fired(ctx, "W10") == {"H003"} and "100%" in warnings(ctx, "W10")[0]["evidence"]
+
+
+def test_w08_dated_by_start_date_only(ctx):
+    # rules.md W08 "a 临时救助 record dated within the last 180 days": the record's date is its
+    # start_date (开始日期 / 救助日期 / 审批日期); an end date does not date it.
+    a, b = pid("19700101", 801), pid("19700101", 802)
+    household(ctx, "H801", members=[("甲", a, {})])
+    insert(ctx, "civil_affairs_assistance", id_number=a, assistance_type="临时救助",
+           start_date=None, end_date=date(2026, 10, 1), status="已发放", amount=800)
+    household(ctx, "H802", members=[("乙", b, {})])
+    insert(ctx, "civil_affairs_assistance", id_number=b, assistance_type="临时救助",
+           start_date=date(2026, 5, 28), end_date=date(2026, 10, 1), status="已发放", amount=800)
+    run_screening(ctx)
+    assert fired(ctx, "W08") == set()
