@@ -641,7 +641,9 @@ _KEY_SQL = "regexp_replace(regexp_replace({x}, '(人民政府|政府|办事处|�
 def resolve_townships(ctx) -> dict[str, dict[str, int]]:
     """Set `township` of every department table from `township_raw`, within the row's county.
 
-    Call once after every folder is ingested. Canonical names: the roster's township
+    Call once after every folder is ingested. When the roster holds one county that is not
+    the configured one, department rows of the configured county (no county column) and the
+    configured township aliases are taken as the roster's county first. Canonical names: the roster's township
     spellings (households) and the configured townships; a raw name resolves by exact
     match to a canonical name or configured alias, else by its stem without the suffix
     镇/乡/街道/人民政府/办事处 when that stem names exactly one canonical township of the
@@ -656,9 +658,31 @@ def resolve_townships(ctx) -> dict[str, dict[str, int]]:
         con.close()
 
 
+def _single_roster_county(ctx, con) -> str | None:
+    """The roster's one county when it is not the configured one (the roster's 县 column says so).
+
+    Department rows without a county of their own took the configured county; a county run
+    without --config, or with a config naming the county differently from the roster, would
+    then resolve none of their townships. In a single-county roster those rows are the
+    roster's county. A province roster (several counties) is left as it is.
+    """
+    got = con.execute("SELECT DISTINCT county FROM households WHERE run_id = ? AND county IS NOT NULL",
+                      [ctx.run_id]).fetchall()
+    if len(got) != 1 or got[0][0] == ctx.config.county:
+        return None
+    return got[0][0]
+
+
 def _resolve_townships(ctx, con) -> dict[str, dict[str, int]]:
     rows = []
+    single = _single_roster_county(ctx, con)
+    if single is not None:
+        for table in DEPARTMENT_TABLES:
+            con.execute(f"UPDATE {table} SET county = ? WHERE run_id = ? AND county = ?",
+                        [single, ctx.run_id, ctx.config.county])
     for county, towns in ctx.config.township_aliases().items():
+        if single is not None and county == ctx.config.county:
+            county = single
         for canonical, aliases in towns.items():
             rows.append((county, canonical, canonical))
             rows.extend((county, a, canonical) for a in aliases)

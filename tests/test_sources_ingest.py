@@ -565,3 +565,18 @@ def test_xls_number_cells_and_disability_value_forms(tmp_path):
                      " ORDER BY source_row") == [
         {"id_number": A, "cert_number": A + "42", "category": "肢体", "grade": "二级", "issued_date": date(2020, 1, 1)},
         {"id_number": B, "cert_number": B + "11", "category": "视力", "grade": "一级", "issued_date": date(2020, 1, 1)}]
+
+
+def test_departments_without_county_take_the_single_roster_county_when_config_names_another(tmp_path):
+    """A county run without --config (county defaults to 示例县) whose roster says 甲县: department rows
+    without a 县 column belong to 甲县 and resolve; a flat [townships] alias follows them."""
+    ctx = make_ctx(tmp_path, Config(townships={"白石镇": ["白石办"]}))
+    write(ctx.inbox / "roster" / "户.csv",
+          f"县(市、区),户编号,乡(镇),户主姓名,户主证件号码\n甲县,H1,红山镇,张三,{A}\n甲县,H2,白石镇,李四,{B}\n")
+    write(ctx.inbox / "civil_affairs" / "死亡.csv",
+          f"姓名,身份证号,乡镇,死亡日期\na,{A},红山,2026-01-01\nb,{B},白石办,2026-01-02\n")
+    ingest_folder(ctx, "roster")
+    ingest_folder(ctx, "civil_affairs")
+    assert resolve_townships(ctx)["civil_affairs_deaths"] == {"resolved": 2, "unresolved": 0}
+    assert rows(ctx, "SELECT county, township FROM civil_affairs_deaths ORDER BY source_row") == [
+        {"county": "甲县", "township": "红山镇"}, {"county": "甲县", "township": "白石镇"}]
