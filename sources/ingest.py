@@ -49,6 +49,7 @@ FOOTER = (
     r"|主管领导|分管领导|经办人|备\s*注|说\s*明|注\s*[:：]|打印|数据来源|统计时间|截至|以下(空白|无)"
     r"|联\s*系\s*人|联系电话\s*[:：]|单\s*位\s*[:：(（]|盖\s*章|签\s*字|签\s*章)"
 )
+TITLE = r"(名册|名单|花名册|明细|统计表|登记表|台账|汇总表|一览表|信息表)"
 DEPARTMENT_TABLES = [
     "civil_affairs_assistance", "civil_affairs_deaths", "health_settlements", "health_enrolment",
     "education_students", "housing_assessments", "disability_certificates",
@@ -337,6 +338,11 @@ def body_rows(frame: pl.DataFrame, m: Match, first_row: int, skip: int) -> pl.Da
     required = [f"c{m.colmap[c.name]}" for c in m.spec.required if c.name in m.colmap]
     if required:
         keep = keep & ~pl.all_horizontal([pl.col(c).is_null() for c in required])
+    # A title repeated above a block pasted in mid-sheet ("红山镇2026年10月农村低保对象名册"): the
+    # row's only cell. Tested first on the row's first cell alone (cheap), counted only if one looks so.
+    if body.select(pl.col("__first").str.contains(TITLE).any()).item():
+        alone = pl.sum_horizontal([pl.col(c).is_not_null() for c in cols]) == 1
+        keep = keep & ~(pl.col("__first").str.contains(TITLE) & alone)
     mapped = [(f"c{j}", m.headers[j]) for j in m.colmap.values() if m.headers[j]]
     if mapped:
         c0, h0 = mapped[0]

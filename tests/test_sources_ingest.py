@@ -500,6 +500,7 @@ def test_utf16_template_rows_footers_and_empty_cells_unknown_not_rejects(tmp_pat
     wb = xlsxwriter.Workbook(str(folder / "火化.xlsx"))
     ws = wb.add_worksheet("火化")
     for i, r in enumerate([["姓名", "身份证号", "乡镇", "死亡日期"], ["张三", A, "红山镇", None],
+                           ["白石镇2026年10月火化登记名册"], [None],  # the next block, pasted below
                            ["姓名", "身份证号", "乡镇", "死亡日期"], ["李四", B, "红山镇", "2026-01-01"],
                            ["填表人：某某", None, None, "填表日期：2026-10-01"], ["以下空白"],
                            ["单位（盖章）："]]):
