@@ -273,9 +273,9 @@ def _ge_failed(results: list) -> dict[str, int]:
         if not key or (r.exception_info or {}).get("raised_exception"):
             continue
         res = r.result or {}
-        if "unexpected_count" in res:
-            out[key] = int(res["unexpected_count"])
-        elif "observed_value" in res:
+        if "unexpected_count" in res:  # None on a table with no rows: nothing unexpected
+            out[key] = int(res["unexpected_count"] or 0)
+        elif res.get("observed_value") is not None:
             out[key] = int(res["observed_value"])
     return out
 

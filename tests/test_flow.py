@@ -420,3 +420,23 @@ def test_fangpin_run_exits_2_when_another_run_holds_out(county, tmp_path):
     assert res.returncode == 2, res.stdout + res.stderr
     assert "another fangpin run is in progress" in res.stdout
     assert not (out / "store").exists()
+
+
+def test_a_department_whose_every_row_is_rejected_still_completes_the_run(tmp_path):
+    """GE reports unexpected_count None on an empty table; the run must not fail on it."""
+    inbox = make_inbox(tmp_path, households=10, settlements=20)
+    path = inbox / "disability" / "残疾人证.csv"
+    path.unlink()
+    path.with_name("残疾人证.csv").write_bytes(
+        "姓名,身份证号,残疾证号,乡镇,残疾类别,残疾等级,发证日期,证件状态\n"
+        "甲,6.20422E+17,6.20422E+19,红山镇,肢体,二级,2026-02-01,有效\n"
+        "乙,,,青石乡,智力,三级,2026-03-01,有效\n".encode("gbk"))
+    ctx = flow.run_once(inbox, tmp_path / "fangpin.toml", AS_OF, tmp_path / "out")
+    con = duckdb.connect(str(tmp_path / "out" / "warehouse.duckdb"), read_only=True)
+    assert con.execute("SELECT status FROM runs WHERE run_id = ?", [ctx.run_id]).fetchone() == ("completed",)
+    assert con.execute("SELECT count(*) FROM disability_certificates").fetchone() == (0,)
+    assert con.execute("SELECT count(*) FROM rejects WHERE source_table = 'disability_certificates'"
+                       ).fetchone() == (2,)
+    assert con.execute("SELECT checked, failed FROM source_checks WHERE source_table = 'disability_certificates'"
+                       " AND check_code = 'S07' AND township IS NULL").fetchone() == (0, 0)
+    con.close()
