@@ -130,14 +130,16 @@ def print_summary(summary: dict) -> None:
 
 
 def _check_config(config: Path | None) -> None:
-    """A configuration mistake (unknown key, wrong value) stops here, named, before any run starts."""
+    """A wrong value stops here, named, before any run starts; an unknown key is shown and ignored."""
     from pipelines.config import ConfigError, load_config
 
     try:
-        load_config(config)
+        cfg = load_config(config)
     except ConfigError as exc:
         console.print(str(exc), style="red", markup=False)
         raise typer.Exit(EXIT_NOT_RECORDED) from None
+    for notice in cfg.notices:
+        console.print(f"configuration {config}: {notice}", style="yellow", markup=False)
 
 
 @app.command()

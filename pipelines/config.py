@@ -56,6 +56,7 @@ class Config:
         default_factory=lambda: {"cron": "0 2 * * *", "timezone": "Asia/Shanghai"}
     )
     raw: dict[str, Any] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)  # unknown keys, ignored
 
     def line_for(self, year: int) -> float | None:
         """The monitoring line for a year, or None: rules that need it are then skipped."""
@@ -99,11 +100,14 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def _unknown(where: str, keys, known) -> None:
+def _unknown(where: str, keys, known, notices: list[str]) -> None:
+    """An unknown key is reported, not fatal: a key this version does not know (a newer
+    config, a province's own addition) must not stop the nightly run, and a typo must not
+    pass silently either — the run's terminal output and summary.json name it."""
     extra = [k for k in keys if k not in known]
     if extra:
-        raise ConfigError(f"unknown key{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))} in {where};"
-                          f" known: {', '.join(known)}")
+        notices.append(f"unknown key{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))} in {where}"
+                       f" ignored; known: {', '.join(known)}")
 
 
 def _threshold(name: str, v: Any) -> Any:
@@ -154,7 +158,7 @@ def _townships(v: Any) -> dict[str, Any]:
     return out
 
 
-def _headers(v: Any) -> dict[str, dict[str, list[str]]]:
+def _headers(v: Any, notices: list[str]) -> dict[str, dict[str, list[str]]]:
     """[headers.<table>] <column> = [aliases]: table and column as the warehouse names them."""
     from sources.spec import load_specs
 
@@ -164,12 +168,15 @@ def _headers(v: Any) -> dict[str, dict[str, list[str]]]:
     out: dict[str, dict[str, list[str]]] = {}
     for table, cols in v.items():
         if table not in specs:
-            raise ConfigError(f"[headers.{table}]: no table {table!r}; tables: {', '.join(sorted(specs))}")
+            notices.append(f"[headers.{table}] ignored: no table {table!r}; tables: {', '.join(sorted(specs))}")
+            continue
         if not isinstance(cols, dict):
             raise ConfigError(f"[headers.{table}] must be a table of <column> = [header names]")
         names = [c.name for c in specs[table].columns]
-        _unknown(f"[headers.{table}] (columns of {table})", cols, names)
-        out[table] = {c: _aliases(f"[headers.{table}] {c}", a) for c, a in cols.items()}
+        _unknown(f"[headers.{table}] (columns of {table})", cols, names, notices)
+        known = {c: _aliases(f"[headers.{table}] {c}", a) for c, a in cols.items() if c in names}
+        if known:
+            out[table] = known
     return out
 
 
@@ -186,19 +193,19 @@ def _monitoring_line(v: Any) -> dict[int, float]:
     return out
 
 
-def _section(raw: dict, name: str, known: tuple[str, ...]) -> dict:
+def _section(raw: dict, name: str, known: tuple[str, ...], notices: list[str]) -> dict:
     v = raw.get(name, {})
     if not isinstance(v, dict):
         raise ConfigError(f"[{name}] must be a table")
-    _unknown(f"[{name}]", v, known)
-    return v
+    _unknown(f"[{name}]", v, known, notices)
+    return {k: x for k, x in v.items() if k in known}
 
 
 def load_config(path: str | Path | None) -> Config:
     """Read a county's TOML; `None` gives the defaults (no monitoring line: W09/L03 skip).
 
-    Raises ConfigError, naming the key, for a file that is not TOML, an unknown key (a typo
-    must not silently leave a rule on its default) or a value of the wrong shape.
+    Raises ConfigError, naming the key, for a file that is not TOML or a value of the wrong
+    shape; unknown keys are ignored and listed in Config.notices (see _unknown).
     """
     if path is None:
         return Config()
@@ -217,11 +224,12 @@ def load_config(path: str | Path | None) -> Config:
 
 
 def _from_raw(raw: dict) -> Config:
-    _unknown("the configuration (top level)", raw, TOP_LEVEL_KEYS)
+    notices: list[str] = []
+    _unknown("the configuration (top level)", raw, TOP_LEVEL_KEYS, notices)
     county = raw.get("county", DEFAULT_COUNTY)
     if not isinstance(county, str) or not county.strip():
         raise ConfigError(f"county must be the county's name, not {county!r}")
-    given = _section(raw, "thresholds", tuple(DEFAULT_THRESHOLDS))
+    given = _section(raw, "thresholds", tuple(DEFAULT_THRESHOLDS), notices)
     thresholds = dict(DEFAULT_THRESHOLDS)
     thresholds.update({k: _threshold(k, v) for k, v in given.items()})
     for key in ("suppress_days", "inclusion_grace_days"):
@@ -229,7 +237,7 @@ def _from_raw(raw: dict) -> Config:
             if key in given and given[key] != raw[key]:
                 raise ConfigError(f"{key} is given twice, at top level and in [thresholds], with different values")
             thresholds[key] = _threshold(key, raw[key])
-    schedule = _section(raw, "schedule", SCHEDULE_KEYS)
+    schedule = _section(raw, "schedule", SCHEDULE_KEYS, notices)
     for key, v in schedule.items():
         if not isinstance(v, str) or not v.strip():
             raise ConfigError(f"[schedule] {key} must be text, not {v!r}")
@@ -241,7 +249,7 @@ def _from_raw(raw: dict) -> Config:
         except Exception:
             raise ConfigError(f"[schedule] timezone {schedule['timezone']!r} is not a known time zone"
                               " (e.g. \"Asia/Shanghai\")") from None
-    warehouse = _section(raw, "warehouse", WAREHOUSE_KEYS)
+    warehouse = _section(raw, "warehouse", WAREHOUSE_KEYS, notices)
     if "threads" in warehouse and (not isinstance(warehouse["threads"], int) or isinstance(warehouse["threads"], bool)
                                    or warehouse["threads"] < 1):
         raise ConfigError(f"[warehouse] threads must be a whole number >= 1, not {warehouse['threads']!r}")
@@ -254,7 +262,8 @@ def _from_raw(raw: dict) -> Config:
         monitoring_line=_monitoring_line(raw.get("monitoring_line", {})),
         thresholds=thresholds,
         townships=_townships(raw.get("townships", {})),
-        headers=_headers(raw.get("headers", {})),
+        headers=_headers(raw.get("headers", {}), notices),
         schedule={"cron": "0 2 * * *", "timezone": "Asia/Shanghai", **schedule},
         raw=raw,
+        notices=notices,
     )

@@ -509,6 +509,7 @@ def build_summary(ctx: RunContext, status: str) -> dict:
         "feedback": _feedback_summary(ctx),
         "stage_seconds": dict(ctx.stage_seconds),
         "recovered_runs": ctx.notes.get("recovered", []),
+        "config_notices": list(ctx.config.notices),
     })
 
 

@@ -69,8 +69,6 @@ def test_a_single_alias_may_be_written_as_a_string(tmp_path):
 
 
 @pytest.mark.parametrize(("text", "named"), [
-    ("[thresholds]\nwindow_day = 365\n", "window_day"),                       # typo of window_days
-    ("[threshold]\nwindow_days = 365\n", "threshold"),                        # typo of a section
     ("[thresholds]\ncompulsory_age = 7\n", "compulsory_age"),
     ("[thresholds]\nlabor_age = [64, 16]\n", "labor_age"),
     ("[thresholds]\nlabor_age = [16, 40, 64]\n", "labor_age"),
@@ -79,8 +77,6 @@ def test_a_single_alias_may_be_written_as_a_string(tmp_path):
     ("[thresholds]\nmajor_disease_icd10 = []\n", "major_disease_icd10"),
     ("[monitoring_line]\nthis_year = 7800\n", "this_year"),
     ("[monitoring_line]\n2026 = \"7800元\"\n", "2026"),
-    ("[headers.civil_affair_assistance]\nid_number = [\"身份证\"]\n", "civil_affair_assistance"),
-    ("[headers.civil_affairs_assistance]\nid = [\"身份证\"]\n", "'id'"),
     ("[townships]\n\"红山镇\" = [1, 2]\n", "红山镇"),
     ("[schedule]\ntimezone = \"Beijing\"\n", "Beijing"),
     ("county = \n", "not valid TOML"),
@@ -90,12 +86,34 @@ def test_a_mistake_is_named(tmp_path, text, named):
         _load(tmp_path, text)
 
 
-def test_fangpin_run_refuses_a_bad_configuration_with_the_key_named_and_records_nothing(tmp_path):
+def test_an_unknown_key_is_named_and_ignored_not_fatal(tmp_path):
+    """A typo must not pass silently, and a key this version does not know must not stop the night."""
+    cases = [
+        ("[thresholds]\nwindow_day = 300\n", "window_day"),                       # typo of window_days
+        ("[threshold]\nwindow_days = 300\n", "threshold"),                        # typo of a section
+        ("province = \"甲省\"\n", "province"),
+        ("[headers.civil_affair_assistance]\nid_number = [\"身份证\"]\n", "civil_affair_assistance"),
+        ("[headers.civil_affairs_assistance]\nid = [\"身份证\"]\n", "'id'"),
+    ]
+    for text, named in cases:
+        cfg = _load(tmp_path, text)
+        assert len(cfg.notices) == 1 and named in cfg.notices[0], (text, cfg.notices)
+        assert cfg.thresholds["window_days"] == 365 and cfg.headers == {}
+
+
+def test_fangpin_run_refuses_a_bad_value_and_names_an_unknown_key(tmp_path, capsys):
     (tmp_path / "inbox").mkdir()
     cfg = tmp_path / "county.toml"
-    cfg.write_text("[thresholds]\nwindow_day = 365\n", encoding="utf-8")
-    result = CliRunner().invoke(app, ["run", "--inbox", str(tmp_path / "inbox"), "--config", str(cfg),
-                                      "--out", str(tmp_path / "out"), "--as-of", "2026-11-24"])
+    cfg.write_text("[thresholds]\nwindow_days = \"365\"\n", encoding="utf-8")
+    args = ["run", "--inbox", str(tmp_path / "inbox"), "--config", str(cfg), "--out", str(tmp_path / "out"),
+            "--as-of", "2026-11-24"]
+    result = CliRunner().invoke(app, args)
     assert result.exit_code == EXIT_NOT_RECORDED
-    assert "window_day" in result.output and "Traceback" not in result.output
+    assert "window_days" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
+
+    cfg.write_text("[thresholds]\nwindow_day = 365\n", encoding="utf-8")
+    from pipelines.cli import _check_config
+
+    _check_config(cfg)  # no exit: the run would go on
+    assert "'window_day' in [thresholds] ignored" in capsys.readouterr().out
