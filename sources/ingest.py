@@ -495,7 +495,51 @@ def _ingest_folder(ctx, con, folder: str) -> dict:
             c = counts[table]
             c["duplicates"] += n
             c["loaded"] -= n
+    if "households" in touched:
+        n = _second_household_rows(con, ctx)
+        counts["households"]["loaded"] -= n
+        counts["households"]["rejected"] += n
     return counts
+
+
+def _second_household_rows(con, ctx) -> int:
+    """A 户编号 on two different household rows: the first read stays, the others go to rejects.
+
+    Every rule counts a household once; a second row would double its members in
+    active_members (false L13/L14) and list it twice. Which row is right is the
+    township's call, so the later one is kept in rejects (its normalised values as raw),
+    with the row number of the one kept.
+    """
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _second_households AS
+        SELECT * FROM (
+            SELECT rowid AS rid, source_file, source_sheet, source_row,
+                   first_value(source_file) OVER w AS kept_file, first_value(source_row) OVER w AS kept_row,
+                   row_number() OVER w AS nth, to_json(households) AS raw
+            FROM households
+            WHERE run_id = ? AND household_id IN (
+                SELECT household_id FROM households WHERE run_id = ? GROUP BY ALL HAVING count(*) > 1)
+            WINDOW w AS (PARTITION BY household_id ORDER BY rowid))
+        WHERE nth > 1
+    """, [ctx.run_id, ctx.run_id])
+    n = con.execute("SELECT count(*) FROM _second_households").fetchone()[0]
+    if n:
+        con.execute("""
+            INSERT INTO rejects (run_id, source_table, file, sheet, row_number, reason, raw)
+            SELECT ?, 'households', source_file, source_sheet, source_row,
+                   '户编号重复：与' || kept_file || ' 第' || kept_row || '行为同一户编号、内容不同，保留先读到的一行',
+                   raw
+            FROM _second_households
+        """, [ctx.run_id])
+        con.execute("DELETE FROM households WHERE rowid IN (SELECT rid FROM _second_households)")
+        for f, sh, k in con.execute("SELECT source_file, source_sheet, count(*) FROM _second_households"
+                                    " GROUP BY ALL").fetchall():
+            con.execute(
+                "UPDATE input_files SET rows_rejected = rows_rejected + ?, rows_loaded = rows_loaded - ?"
+                " WHERE run_id = ? AND source_table = 'households' AND file = ? AND sheet IS NOT DISTINCT FROM ?"
+                " AND status = 'loaded'", [k, k, ctx.run_id, f, sh])
+    con.execute("DROP TABLE _second_households")
+    return n
 
 
 def _household_county(con, ctx) -> None:

@@ -581,3 +581,22 @@ def test_departments_without_county_take_the_single_roster_county_when_config_na
     assert resolve_townships(ctx)["civil_affairs_deaths"] == {"resolved": 2, "unresolved": 0}
     assert rows(ctx, "SELECT county, township FROM civil_affairs_deaths ORDER BY source_row") == [
         {"county": "甲县", "township": "红山镇"}, {"county": "甲县", "township": "白石镇"}]
+
+
+def test_a_household_number_on_two_different_rows_keeps_the_first_and_rejects_the_other(tmp_path):
+    ctx = make_ctx(tmp_path)
+    _three_table_files(ctx.inbox / "roster")
+    write(ctx.inbox / "roster" / "户信息_补报.csv",
+          "户编号,县,乡镇,行政村,户主姓名,户主证件号码,监测对象类别,家庭人口数,年人均纯收入\n"
+          f"H1,示例县,红山镇,红星村,张三,{A},脱贫不稳定户,3,5200\n"        # H1 again, another income
+          f"H2,示例县,红山镇,红旗村,赵六,{E},边缘易致贫户,2,9000\n", "gbk")  # H2 again, fewer columns
+    counts = ingest_folder(ctx, "roster")
+    assert counts["households"] == {"read": 4, "loaded": 2, "rejected": 2, "duplicates": 0}
+    accounting_holds(ctx)
+    got = rows(ctx, "SELECT household_id, per_capita_net_income, source_file FROM households ORDER BY 1")
+    assert [(r["household_id"], r["per_capita_net_income"], r["source_file"]) for r in got] == [
+        ("H1", Decimal("4800"), "roster/户信息.csv"), ("H2", Decimal("9000"), "roster/户信息.csv")]
+    rej = rows(ctx, "SELECT * FROM rejects WHERE source_table = 'households' ORDER BY row_number")
+    assert [(r["file"], r["row_number"]) for r in rej] == [("roster/户信息_补报.csv", 2), ("roster/户信息_补报.csv", 3)]
+    assert rej[0]["reason"].startswith("户编号重复：与roster/户信息.csv 第2行")
+    assert json.loads(rej[0]["raw"])["per_capita_net_income"] == 5200
