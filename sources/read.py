@@ -27,7 +27,9 @@ import codecs
 import csv
 import io
 import os
+import re
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -205,7 +207,108 @@ def read_excel(path: Path) -> list[Grid]:
             df = pl.DataFrame(schema={"c0": pl.String})
         df = df.rename(dict(zip(df.columns, _col_names(df.width), strict=True))).cast(pl.String)
         grids.append(Grid(name, df, 1))
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        for grid in grids:
+            if grid.frame.height and not grid.encoding:
+                grid.frame = fill_merged_down(path, grid.sheet, grid.frame)
     return grids
+
+
+_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+       "p": "http://schemas.openxmlformats.org/package/2006/relationships"}
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]{1,3})(\d+):([A-Z]{1,3})(\d+)"')
+_VALUED_CELL = re.compile(rb'<(?:\w+:)?c\s+r="([A-Z]{1,3})\d+"[^>]*?(?<!/)>')
+
+
+def _col_index(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n - 1
+
+
+def _sheet_xml_paths(z: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> its XML part, from workbook.xml and its relationships."""
+    from xml.etree import ElementTree as ET
+
+    wb = ET.fromstring(z.read("xl/workbook.xml"))
+    rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+    target = {r.get("Id"): r.get("Target", "") for r in rels.findall("p:Relationship", _NS)}
+    out = {}
+    for sh in wb.iterfind("m:sheets/m:sheet", _NS):
+        t = target.get(sh.get(f"{{{_NS['r']}}}id"), "")
+        out[sh.get("name")] = t.lstrip("/") if t.startswith("/") else f"xl/{t}"
+    return out
+
+
+def _scan(z: zipfile.ZipFile, part: str, pattern: re.Pattern, fn, needle: bytes | None = None) -> None:
+    """Run fn over every match of pattern in a (possibly large) XML part, streamed in chunks;
+    a chunk without `needle` (a plain substring search) is not searched with the pattern."""
+    tail = b""
+    with z.open(part) as fh:
+        while block := fh.read(_CHUNK):
+            buf = tail + block
+            cut = buf.rfind(b"<")  # a tag may straddle the chunk boundary: keep it for the next round
+            done, tail = (buf[:cut], buf[cut:]) if cut > 0 else (buf, b"")
+            at = 0 if needle is None else done.find(needle)
+            if at >= 0:
+                for mt in pattern.finditer(done, max(0, done.rfind(b"<", 0, at))):
+                    fn(mt)
+        for mt in pattern.finditer(tail):
+            fn(mt)
+
+
+def fill_merged_down(path: Path, sheet: str | None, frame: pl.DataFrame) -> pl.DataFrame:
+    """Give every row of a vertically merged block the block's value.
+
+    Township rosters merge 户编号, 户主姓名 or 乡镇 down over a household's member rows;
+    the file stores the value in the first cell only, so the other members would read
+    as rows without 户编号. Only blocks spanning several rows are filled, in their first
+    column: a title merged across a row stays one cell. The frame's columns start at
+    the first column holding a value (as calamine reads it), found from the sheet XML
+    only when a vertical merge exists.
+    """
+    try:
+        with zipfile.ZipFile(path) as z:
+            part = _sheet_xml_paths(z).get(sheet)
+            if part is None or part not in z.namelist():
+                return frame
+            merges: list[tuple[int, int, int]] = []
+
+            def merge(mt):
+                r1, r2 = int(mt.group(2)), int(mt.group(4))
+                if r2 > r1:
+                    merges.append((_col_index(mt.group(1)), r1, r2))
+
+            _scan(z, part, _MERGE, merge, needle=b"mergeCell ")
+            if not merges:
+                return frame
+            first = [1 << 30]
+
+            def cell(mt):
+                c = _col_index(mt.group(1))
+                if c < first[0]:
+                    first[0] = c
+
+            _scan(z, part, _VALUED_CELL, cell)
+    except (zipfile.BadZipFile, KeyError, OSError, SyntaxError):
+        return frame  # fastexcel read it; the merges are a nicety
+    by_col: dict[int, list[tuple[int, int]]] = {}
+    for c, r1, r2 in merges:
+        j = c - first[0]
+        if 0 <= j < frame.width and r1 <= frame.height:
+            by_col.setdefault(j, []).append((r1 - 1, min(r2, frame.height)))  # frame row 0 = sheet row 1
+    if not by_col:
+        return frame
+    fills = []
+    for j, spans in by_col.items():
+        idx = list(range(frame.height))
+        for top, end in spans:
+            idx[top:end] = [top] * (end - top)
+        name = f"c{j}"
+        fills.append(pl.coalesce(pl.col(name), pl.col(name).gather(pl.Series(idx, dtype=pl.UInt32))).alias(name))
+    return frame.with_columns(fills)
 
 
 def read_parquet(path: Path) -> Grid:

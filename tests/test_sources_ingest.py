@@ -600,3 +600,32 @@ def test_a_household_number_on_two_different_rows_keeps_the_first_and_rejects_th
     assert [(r["file"], r["row_number"]) for r in rej] == [("roster/户信息_补报.csv", 2), ("roster/户信息_补报.csv", 3)]
     assert rej[0]["reason"].startswith("户编号重复：与roster/户信息.csv 第2行")
     assert json.loads(rej[0]["raw"])["per_capita_net_income"] == 5200
+
+
+def test_xlsx_with_household_cells_merged_down_over_members(tmp_path):
+    """A township's roster: title merged across, 户编号 and 户主姓名 merged down over each household's
+    members, the table starting in column B. Every member gets the household's number."""
+    ctx = make_ctx(tmp_path)
+    path = ctx.inbox / "roster" / "成员.xlsx"
+    path.parent.mkdir(parents=True)
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("红山镇")
+    ws.merge_range("B1:F1", "红山镇监测对象家庭成员名册")
+    ws.write_row("B3", ["户编号", "户主姓名", "姓名", "证件号码", "与户主关系"])
+    members = [("H1", "张三", [("张三", A, "户主"), ("李四", B, "配偶"), ("张小", C, "之子")]),
+               ("H2", "赵六", [("赵六", E, "户主"), ("赵五", D, "之女")])]
+    row = 3
+    for hh, head, people in members:
+        for col, value in ((1, hh), (2, head)):
+            ws.merge_range(row, col, row + len(people) - 1, col, value)
+        for i, (name, idn, rel) in enumerate(people):
+            ws.write_row(row + i, 3, [name, idn, rel])
+        row += len(people)
+    ws.merge_range(row, 1, row + 1, 1, "填表人：王五")  # a footer two rows high
+    wb.close()
+    counts = ingest_folder(ctx, "roster")
+    assert counts["members"] == {"read": 5, "loaded": 5, "rejected": 0, "duplicates": 0}
+    got = rows(ctx, "SELECT household_id, name, source_row FROM members ORDER BY source_row")
+    assert [(r["household_id"], r["name"], r["source_row"]) for r in got] == [
+        ("H1", "张三", 4), ("H1", "李四", 5), ("H1", "张小", 6), ("H2", "赵六", 7), ("H2", "赵五", 8)]
+    accounting_holds(ctx)
