@@ -12,8 +12,9 @@ are neither read nor rejected. Decisions (spec silent):
   (S02, inputs.md); any other empty cell is unknown (null), as inputs.md says of
   dates and money, even in a column required for recognising the table; roster
   rows only when 户编号 is empty (nothing could link them), never for their ID;
-- a row with every required column empty is no record (a template row holding only
-  序号 or a pre-filled township, a footer line): neither read nor rejected;
+- a row with every required column empty and at most three cells is no record (a
+  template row holding only 序号 or a pre-filled township, a footer line): neither read
+  nor rejected; a fuller one is rejected with its reason;
 - exact duplicates are judged on the normalised canonical values (so "1,234.50"
   and "1234.5", or a differing 序号 column the system does not use, do not make
   two records), across all files of the table in the folder; the first by
@@ -352,11 +353,15 @@ def body_rows(frame: pl.DataFrame, m: Match, first_row: int, skip: int) -> pl.Da
         body = body.with_columns(pl.when(pl.col("__first") == "").then(trimmed).otherwise(pl.col("__first"))
                                  .alias("__first")).filter(pl.col("__first").is_not_null())
     keep = ~pl.col("__first").str.contains(FOOTER)
-    # A row with every required column empty names no record: a template row with only 序号 or
-    # a pre-filled township, or a footer line ("填表人：…", "单位（盖章）") that the list above misses.
+    # A row with every required column empty and at most three cells names no record: a template
+    # row with only 序号 or a pre-filled county and township, or a footer line ("填表人：…",
+    # "单位（盖章）") that the list above misses. A fuller row without them is a record gone
+    # wrong: it goes on, to be rejected with its reason, so nothing is lost.
     required = [f"c{m.colmap[c.name]}" for c in m.spec.required if c.name in m.colmap]
     if required:
-        keep = keep & ~pl.all_horizontal([pl.col(c).is_null() for c in required])
+        no_key = pl.all_horizontal([pl.col(c).is_null() for c in required])
+        if body.select(no_key.any()).item():
+            keep = keep & ~(no_key & (pl.sum_horizontal([pl.col(c).is_not_null() for c in cols]) <= 3))
     # A title repeated above a block pasted in mid-sheet ("红山镇2026年10月农村低保对象名册"): the
     # row's only cell. Tested first on the row's first cell alone (cheap), counted only if one looks so.
     if body.select(pl.col("__first").str.contains(TITLE).any()).item():

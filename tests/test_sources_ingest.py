@@ -496,6 +496,7 @@ def test_utf16_template_rows_footers_and_empty_cells_unknown_not_rejects(tmp_pat
           "3\t\t\t\t\t\r\n"                          # only 序号: a template row
           "4\t\t\t红山镇\t\t\r\n"                    # only a pre-filled township
           "5\t王五\t\t红山镇\t临时救助\t50\r\n"      # ID empty: rejected
+          "6\t\t\t红山镇\t临时救助\t80\r\n"          # no name, no ID, but a record: rejected, not lost
           "填表人：某某\t\t\t\t\t联系电话：0931-1234567\r\n", "utf-16")
     wb = xlsxwriter.Workbook(str(folder / "火化.xlsx"))
     ws = wb.add_worksheet("火化")
@@ -507,7 +508,7 @@ def test_utf16_template_rows_footers_and_empty_cells_unknown_not_rejects(tmp_pat
         ws.write_row(i, 0, r)
     wb.close()
     counts = ingest_folder(ctx, "civil_affairs")
-    assert counts["civil_affairs_assistance"] == {"read": 3, "loaded": 2, "rejected": 1, "duplicates": 0}
+    assert counts["civil_affairs_assistance"] == {"read": 4, "loaded": 2, "rejected": 2, "duplicates": 0}
     assert counts["civil_affairs_deaths"] == {"read": 2, "loaded": 2, "rejected": 0, "duplicates": 0}
     got = rows(ctx, "SELECT name, id_number, assistance_type, amount, source_row FROM civil_affairs_assistance"
                     " ORDER BY source_row")
@@ -516,8 +517,8 @@ def test_utf16_template_rows_footers_and_empty_cells_unknown_not_rejects(tmp_pat
                    {"name": "李四", "id_number": B, "assistance_type": None, "amount": None, "source_row": 3}]
     assert rows(ctx, "SELECT name, death_date FROM civil_affairs_deaths ORDER BY source_row") == [
         {"name": "张三", "death_date": None}, {"name": "李四", "death_date": date(2026, 1, 1)}]
-    (rej,) = rows(ctx, "SELECT * FROM rejects")
-    assert (rej["row_number"], rej["reason"]) == (6, "身份证为空")
+    assert [(r["row_number"], r["reason"]) for r in rows(ctx, "SELECT * FROM rejects ORDER BY row_number")] == [
+        (6, "身份证为空"), (7, "身份证为空")]
     accounting_holds(ctx)
 
 
