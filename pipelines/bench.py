@@ -95,18 +95,34 @@ def run_ingest(root: Path, as_of: date) -> dict:
             "stages": stages, "peak_rss_all_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
+def _stage_peak_mb(reset: bool = False) -> float | None:
+    """The process's peak RSS since the last reset (Linux VmHWM; writing 5 to clear_refs resets it)."""
+    try:
+        if reset:
+            Path("/proc/self/clear_refs").write_text("5")
+            return None
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
 def run_checks(ctx) -> dict[str, float]:
-    """Seconds of each stage after ingest, run as the flow runs them on the ingested data."""
+    """Seconds (and peak RSS, in `peak_mb`) of each stage after ingest, run as the flow runs them."""
     from checks.logic import run_logic
     from checks.screening import run_screening
     from checks.source_checks import run_source_checks
 
-    seconds = {}
+    seconds: dict = {"peak_mb": {}}
     for name, fn in (("source_checks", run_source_checks), ("screening", run_screening),
                      ("logic", run_logic)):
+        _stage_peak_mb(reset=True)
         t0 = time.perf_counter()
         fn(ctx)
         seconds[name] = time.perf_counter() - t0
+        seconds["peak_mb"][name] = _stage_peak_mb()
     found = ctx.con.execute(
         "SELECT (SELECT count(*) FROM warnings), (SELECT count(*) FROM logic_errors)").fetchone()
     print(f"findings: {found[0]:,} warnings, {found[1]:,} logic errors")
@@ -191,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     both = st["logic"] + st["source_checks"]
     print(f"logic + source     {both:8.2f} s   {both / ingest:6.1%} of ingest (target ≤ 40 %)")
     print(f"peak RSS, all      {res['peak_rss_all_mb']:8.0f} MB")
+    for name, mb in st["peak_mb"].items():
+        if mb is not None:
+            print(f"  peak RSS in {name:14} {mb:8.0f} MB")
     return 0
 
 
