@@ -235,6 +235,9 @@ def runs(
                   _n(r["seconds"], "{:.1f}"), _n(r["rows_loaded"]), _n(r["rows_rejected"]),
                   _n(r["warnings"]), _n(r["logic_errors"]), _n(r["skipped"]))
     console.print(t)
+    for r in rows:
+        if r["status"] == "failed" and r.get("error"):
+            console.print(f"{r['run_id']}: {r['error']}", style="red", markup=False)
 
 
 def _n(value, fmt: str = "{:,}") -> str:

@@ -345,6 +345,8 @@ def recent_runs(out: Path, limit: int = 10) -> list[dict]:
     for run_id, as_of, status, started, finished, summary, skipped in rows:
         s = json.loads(summary) if summary else {}
         sources = s.get("sources") or {}
+        skipped = json.loads(skipped) if skipped else []
+        died = [x["reason"] for x in skipped if x.get("kind") == "run"]  # a killed run's reason (_record_killed)
         result.append({
             "run_id": run_id, "as_of": as_of, "status": status, "started_at": started,
             "finished_at": finished,
@@ -353,7 +355,7 @@ def recent_runs(out: Path, limit: int = 10) -> list[dict]:
             "rows_rejected": sum(c["rows_rejected"] for c in sources.values()) if s else None,
             "warnings": sum(sum(v.values()) for v in (s.get("warnings_by_rule") or {}).values()) if s else None,
             "logic_errors": sum((s.get("logic_errors_by_rule") or {}).values()) if s else None,
-            "skipped": len(json.loads(skipped)) if skipped else 0,
-            "error": s.get("error"),
+            "skipped": len(skipped) - len(died),
+            "error": s.get("error") or (died[0] if died else None),
         })
     return result
