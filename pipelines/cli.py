@@ -173,9 +173,13 @@ def run(
         console.print(f"[red]config {config} does not exist[/]")
         raise typer.Exit(EXIT_NOT_RECORDED)
     _check_config(config)
+    from pipelines.store import RunInProgress, lock_is_held
+
+    if lock_is_held(out):  # before starting a Prefect server for nothing
+        console.print(f"[red]another fangpin run is in progress on {out.resolve()}[/]")
+        raise typer.Exit(EXIT_NOT_RECORDED)
     _prefect_in_process()
     from pipelines import flow as fl
-    from pipelines.store import RunInProgress
 
     fl.set_progress(_progress)
     fl.last_context = None

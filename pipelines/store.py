@@ -271,6 +271,21 @@ def run_lock(out: Path) -> Iterator[None]:
         os.close(fd)
 
 
+def lock_is_held(out: Path) -> bool:
+    """Whether another process holds OUT/.lock now (a quick probe; run_lock decides for real)."""
+    path = Path(out) / ".lock"
+    if not path.exists():
+        return False
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+
+
 def leftover_runs(out: Path) -> list[str]:
     """Run ids a killed process left in .work/ or .staging/ (call only while holding run_lock)."""
     out = Path(out)

@@ -419,6 +419,7 @@ def test_fangpin_run_exits_2_when_another_run_holds_out(county, tmp_path):
             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert res.returncode == 2, res.stdout + res.stderr
     assert "another fangpin run is in progress" in res.stdout
+    assert "temporary Prefect server" not in res.stdout and "Traceback" not in res.stderr
     assert not (out / "store").exists()
 
 
