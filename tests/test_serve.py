@@ -63,7 +63,18 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
+def _cron_half_a_day_away() -> str:
+    """A daily cron that cannot fire while the test runs (a fixed 0 2 * * * would, for a test that
+    happens to run at 18:00 UTC, and add a scheduled run beside the triggered one)."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    t = datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(hours=12)
+    return f"{t.minute} {t.hour} * * *"
+
+
 def test_serve_registers_the_cron_deployment_and_runs_it_through_a_real_server(tmp_path):
+    cron = _cron_half_a_day_away()
     inbox = make_inbox(tmp_path, households=20, settlements=50)
     out = tmp_path / "out"
     port = _free_port()
@@ -82,7 +93,7 @@ def test_serve_registers_the_cron_deployment_and_runs_it_through_a_real_server(t
 
         serve = subprocess.Popen(
             [str(BIN / "fangpin"), "serve", "--inbox", str(inbox), "--out", str(out),
-             "--config", str(tmp_path / "fangpin.toml"), "--cron", "0 2 * * *", "--timezone", "Asia/Shanghai"],
+             "--config", str(tmp_path / "fangpin.toml"), "--cron", cron, "--timezone", "Asia/Shanghai"],
             env={**env, "PREFECT_API_URL": api}, cwd=tmp_path, stdout=serve_log.open("w"),
             stderr=subprocess.STDOUT, start_new_session=True)
         procs.append((serve, serve_log))
@@ -93,7 +104,7 @@ def test_serve_registers_the_cron_deployment_and_runs_it_through_a_real_server(t
 
         dep = _poll(deployment, 90, "deployment registered", procs)
         (sched,) = dep["schedules"]
-        assert sched["schedule"]["cron"] == "0 2 * * *"
+        assert sched["schedule"]["cron"] == cron
         assert sched["schedule"]["timezone"] == "Asia/Shanghai"
         assert sched["active"] and not dep["paused"]
         assert dep["parameters"]["inbox"] == str(inbox.resolve())
