@@ -16,8 +16,8 @@ Decisions where inputs.md / domain.md leave room:
   sequences are numbered from 000 per birthday) and is kept;
 - names: the middle-dot look-alikes of minority names (•, ・, ･, ‧, ∙, ⋅, ., ．)
   are written as "·" (U+00B7), so the same name matches across departments;
-- codes (户编号, phone numbers): NFKC, no spaces, no apostrophes or quotes (a text
-  marker Excel or an export left in front of a long number).
+- codes (户编号, phone numbers): full-width letters and digits folded, no spaces, no
+  apostrophes or quotes (a text marker Excel or an export left in front of a long number).
 """
 
 from __future__ import annotations

@@ -72,17 +72,13 @@ class Spec:
 
     def header_lookup(self, aliases: dict[str, list[str]] | None = None) -> dict[str, str]:
         """header key -> canonical column; config aliases extend (never replace) the spec headers."""
-        out: dict[str, str] = {}
-        for c in self.columns:
-            for h in list(c.headers) + list((aliases or {}).get(c.name, [])):
-                out.setdefault(header_key(h), c.name)
-        return out
+        return {k: c for k, (c, _) in self.header_ranks(aliases).items()}
 
     def header_ranks(self, aliases: dict[str, list[str]] | None = None) -> dict[str, tuple[str, int]]:
         """header key -> (canonical column, rank of that header in the column's list: 0 = the usual one)."""
         out: dict[str, tuple[str, int]] = {}
         for c in self.columns:
-            for rank, h in enumerate(list(c.headers) + list((aliases or {}).get(c.name, []))):
+            for rank, h in enumerate(self.headers_tried(c.name, aliases)):
                 out.setdefault(header_key(h), (c.name, rank))
         return out
 
