@@ -290,6 +290,14 @@ def _place_sql(con, table: str) -> str:
     return "township" if counties <= 1 else "CASE WHEN township IS NOT NULL THEN county || '/' || township END"
 
 
+def reject_county_sql(table: str, county: str) -> str:
+    """SQL for the county a reject of `table` belongs to: the first non-empty county cell of its raw
+    row (under any of the table's county headers), else the configured county."""
+    cells = [f"nullif(trim(json_extract_string(raw, '$.\"{h}\"')), '')"
+             for c in spec(table).columns if c.type == "county" for h in c.headers]
+    return "coalesce(" + ", ".join([*cells, "'" + county.replace("'", "''") + "'"]) + ")"
+
+
 def _add_rejects(ctx, con, suite: SourceSuite, code: str, reason_sql: str, by_code, details, label: str,
                  place: str = "township") -> None:
     """Rejected rows of this table whose reason matches: failed (and checked), overall and per township.
@@ -305,12 +313,10 @@ def _add_rejects(ctx, con, suite: SourceSuite, code: str, reason_sql: str, by_co
             return "NULL"
         return "trim(coalesce(" + ", ".join(f"json_extract_string(raw, '$.\"{h}\"')" for h in headers) + "))"
 
-    county_headers = [h for c in spec(table).columns if c.type == "county" for h in c.headers]
-    county_literal = "'" + ctx.config.county.replace("'", "''") + "'"
     sql = f"""
         WITH r AS (
             SELECT {raw_of(suite.township_headers)} AS town_raw,
-                   coalesce({raw_of(county_headers)}, {county_literal}) AS county_raw
+                   {reject_county_sql(table, ctx.config.county)} AS county_raw
             FROM rejects WHERE run_id = ? AND source_table = ? AND {reason_sql}
         ), names AS (
             SELECT DISTINCT township_raw AS town_raw, county AS county_raw, {place} AS place FROM {table}
@@ -340,25 +346,33 @@ def _add_rejects(ctx, con, suite: SourceSuite, code: str, reason_sql: str, by_co
             by_code[code][township][1] += n
 
 
+def newest_sql(suite: SourceSuite, as_of: date) -> str | None:
+    """SQL aggregate for an extract's newest date (S09): the latest of its date columns not after
+    the as-of date, or its newest year for a yearly extract; None when it has neither."""
+    if suite.freshness_year:
+        return f"max({suite.freshness_year})"
+    if not suite.freshness:
+        return None
+    day = f"DATE '{as_of.isoformat()}'"
+    return "greatest(" + ", ".join(f"max({c}) FILTER (WHERE {c} <= {day})" for c in suite.freshness) + ")"
+
+
 def _s09(ctx: RunContext, con, suite: SourceSuite) -> tuple:
     """Freshness: the newest date (not after the as-of date) within stale_days of the as-of date."""
     table, as_of = suite.table, ctx.as_of
     stale = int(ctx.config.thresholds.get("stale_days", 45))
-    if suite.freshness_year:
-        newest_year = con.execute(f"SELECT max({suite.freshness_year}) FROM {table}").fetchone()[0]
-        if newest_year is None:
-            return (ctx.run_id, table, "S09", None, 1, 1, "无年度数据")
-        failed = int(newest_year < as_of.year)
-        return (ctx.run_id, table, "S09", None, 1, failed,
-                f"最新年度 {newest_year}" + ("，未覆盖基准日所在年度" if failed else ""))
-    if not suite.freshness:
+    expr = newest_sql(suite, as_of)
+    if expr is None:
         return (ctx.run_id, table, "S09", None, 1, 0, "无日期列，无法判断新鲜度")
-    parts = ", ".join(f"max({c}) FILTER (WHERE {c} <= ?)" for c in suite.freshness)
-    values = [v for v in con.execute(f"SELECT {parts} FROM {table}", [as_of] * len(suite.freshness)).fetchone()
-              if v is not None]
-    if not values:
+    newest = con.execute(f"SELECT {expr} FROM {table}").fetchone()[0]
+    if suite.freshness_year:
+        if newest is None:
+            return (ctx.run_id, table, "S09", None, 1, 1, "无年度数据")
+        failed = int(newest < as_of.year)
+        return (ctx.run_id, table, "S09", None, 1, failed,
+                f"最新年度 {newest}" + ("，未覆盖基准日所在年度" if failed else ""))
+    if newest is None:
         return (ctx.run_id, table, "S09", None, 1, 1, "无有效日期")
-    newest: date = max(values)
     age = (as_of - newest).days
     failed = int(age > stale)
     return (ctx.run_id, table, "S09", None, 1, failed,

@@ -32,7 +32,9 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from checks.expectations import build_suite
 from checks.registry import family
+from checks.source_checks import newest_sql, reject_county_sql
 from pipelines.context import RunContext
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -47,16 +49,6 @@ DEPARTMENTS = {
     "disability_certificates": ("残联", "残疾人证"),
 }
 S_CODES = [f"S{i:02d}" for i in range(1, 11)]
-# The newest date of each department table (its freshness, S09), per county; None: no date column.
-NEWEST = {
-    "civil_affairs_assistance": "max(start_date)",
-    "civil_affairs_deaths": "max(death_date)",
-    "health_settlements": "max(coalesce(discharge_date, admit_date))",
-    "health_enrolment": "max(year)",
-    "education_students": None,
-    "housing_assessments": "max(assessed_date)",
-    "disability_certificates": "max(issued_date)",
-}
 UNPLACED = "（乡镇未识别）"
 
 
@@ -192,15 +184,6 @@ def source_by_township(con, county_of: dict[str, str], county: str) -> list[dict
     return rows
 
 
-def _county_headers(table: str) -> list[str]:
-    from sources.spec import spec_for_table
-
-    try:
-        return [h for c in spec_for_table(table).columns if c.type == "county" for h in c.headers]
-    except KeyError:
-        return []
-
-
 def source_by_county(con, provided: list[str], county: str, county_of: dict[str, str], as_of: dt.date,
                      stale_days: int) -> list[dict]:
     """Per county and department table: rows loaded, rejects, ID validity (S02) and freshness (S09).
@@ -212,14 +195,13 @@ def source_by_county(con, provided: list[str], county: str, county_of: dict[str,
     out = []
     for table in provided:
         dept, title = DEPARTMENTS[table]
-        newest = NEWEST.get(table) or "NULL"
+        suite = build_suite(table, as_of)
+        newest = newest_sql(suite, as_of) or "NULL"
         figures = {c: {"rows": int(n), "newest": d} for c, n, d in con.execute(
             f"SELECT coalesce(county, ?), count(*), {newest} FROM main.{table} GROUP BY 1", [county]).fetchall()}
-        heads = _county_headers(table)
-        raw_county = ", ".join(f"nullif(trim(raw ->> {_sql_text(h)}), '')" for h in heads)
         for c, n in con.execute(
-            f"SELECT coalesce({raw_county + ', ' if raw_county else ''}?), count(*) FROM main.rejects"
-            " WHERE source_table = ? GROUP BY 1", [county, table]).fetchall():
+            f"SELECT {reject_county_sql(table, county)}, count(*) FROM main.rejects"
+            " WHERE source_table = ? GROUP BY 1", [table]).fetchall():
             figures.setdefault(c, {"rows": 0, "newest": None})["rejects"] = int(n)
         s02: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         for town, checked, failed in con.execute(
@@ -239,7 +221,7 @@ def source_by_county(con, provided: list[str], county: str, county_of: dict[str,
             f = figures[c]
             latest = f["newest"]
             if latest is None:
-                fresh, detail = None, "无日期列，无法判断新鲜度" if NEWEST.get(table) is None else "无日期"
+                fresh, detail = None, "无日期列，无法判断新鲜度" if newest == "NULL" else "无日期"
             elif isinstance(latest, int):
                 fresh, detail = latest >= as_of.year, f"最新年度 {latest}"
             else:
@@ -250,10 +232,6 @@ def source_by_county(con, provided: list[str], county: str, county_of: dict[str,
                         "rejects": f.get("rejects", 0), "id_rate": _rate(checked - failed, checked),
                         "fresh": fresh, "fresh_detail": detail})
     return out
-
-
-def _sql_text(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 # ---------------------------------------------------------------- figures
