@@ -764,56 +764,25 @@ def plant(
     hit("L05", h)
     h = p.eliminated([p.member("户主", 55), p.member("之父", 80, health="患有大病", status="死亡")])
     hit("L05", h, near=True)
-    h = p.household(
-        p.couple(),
-        exit_year=2018,
-        category="脱贫不稳定户",
-        start=d(379),
-        eliminated="是",
-        elim_date=d(200),
-        measures=[("产业帮扶", d(370), None)],
-    )
-    hit("L06", h)
-    h = p.household(
-        p.couple(),
-        exit_year=2018,
-        category="脱贫不稳定户",
-        start=d(700),
-        eliminated="是",
-        elim_date=d(200),
-        measures=[("产业帮扶", d(650), None), ("就业帮扶", d(289), None)],
-    )
-    hit("L06", h)
-    h = p.household(
-        p.couple(),
-        exit_year=2018,
-        category="脱贫不稳定户",
-        start=d(380),
-        eliminated="是",
-        elim_date=d(200),
-        measures=[("产业帮扶", d(370), None)],
-    )
-    hit("L06", h, near=True)
-    h = p.household(
-        p.couple(),
-        exit_year=2018,
-        category="脱贫不稳定户",
-        start=d(700),
-        eliminated="是",
-        elim_date=d(200),
-        measures=[("产业帮扶", d(650), None), ("就业帮扶", d(100), None)],
-    )
-    hit("L06", h, near=True)
-    h = p.household(
-        p.couple(),
-        exit_year=2018,
-        category="脱贫不稳定户",
-        start=d(700),
-        eliminated="是",
-        elim_date=d(200),
-        measures=[("产业帮扶", d(650), None), ("就业帮扶", d(290), None)],
-    )
-    hit("L06", h, near=True)
+    # L06: eliminated < 180 days after monitoring start, or < 90 days after the latest measure
+    # begun on or before elimination (each case as (start, measures, near miss)).
+    for start, measures, near in (
+        (379, [("产业帮扶", 370)], False),
+        (700, [("产业帮扶", 650), ("就业帮扶", 289)], False),
+        (380, [("产业帮扶", 370)], True),
+        (700, [("产业帮扶", 650), ("就业帮扶", 100)], True),
+        (700, [("产业帮扶", 650), ("就业帮扶", 290)], True),
+    ):
+        h = p.household(
+            p.couple(),
+            exit_year=2018,
+            category="脱贫不稳定户",
+            start=d(start),
+            eliminated="是",
+            elim_date=d(200),
+            measures=[(kind, d(back), None) for kind, back in measures],
+        )
+        hit("L06", h, near=near)
 
     # L07 monitored without measures, L08 wrong category
     for days in (31, 200):
