@@ -78,16 +78,19 @@ TABLE_TITLES = {
 
 # Who verified each (rule, row, result, date): the warnings and logic_errors rows carry the
 # latest result and date (apply_feedback), the verifier's name is looked up here.
-VERIFIERS_CTE = """
+LOOKUP_CTES = """
 WITH verifiers AS (
     SELECT rule_code, household_id, id_number, result, verified_on,
            arg_max(verifier, run_id) AS verifier
     FROM (SELECT * FROM hist.verifications UNION ALL BY NAME SELECT * FROM main.verifications)
     GROUP BY ALL
+),
+one_household AS (
+    SELECT * FROM households QUALIFY row_number() OVER (PARTITION BY household_id ORDER BY source_row) = 1
 )
 """
 
-WARNINGS_SQL = VERIFIERS_CTE + """SELECT
+WARNINGS_SQL = LOOKUP_CTES + """SELECT
     coalesce(w.county, $county) AS county,
     w.township,
     coalesce(w.village, '') AS village,
@@ -113,8 +116,7 @@ WARNINGS_SQL = VERIFIERS_CTE + """SELECT
     coalesce(w.suppressed, false) AS suppressed,
     v.verifier
 FROM warnings AS w
-LEFT JOIN (SELECT * FROM households QUALIFY row_number() OVER (PARTITION BY household_id ORDER BY source_row) = 1)
-    AS h ON h.household_id = w.household_id
+LEFT JOIN one_household AS h ON h.household_id = w.household_id
 LEFT JOIN verifiers AS v
   ON v.rule_code = w.rule_code
  AND v.household_id IS NOT DISTINCT FROM w.household_id
@@ -125,7 +127,7 @@ WHERE w.run_id = $run_id
 ORDER BY county, township, village, w.household_id NULLS LAST, w.id_number, w.rule_code
 """
 
-ERRORS_SQL = VERIFIERS_CTE + """SELECT
+ERRORS_SQL = LOOKUP_CTES + """SELECT
     coalesce(h.county, e.county, $county) AS county,
     coalesce(h.township, e.township) AS township,
     coalesce(h.village, e.village, '') AS village,
@@ -140,8 +142,7 @@ ERRORS_SQL = VERIFIERS_CTE + """SELECT
     e.flag,
     v.verifier
 FROM logic_errors AS e
-LEFT JOIN (SELECT * FROM households QUALIFY row_number() OVER (PARTITION BY household_id ORDER BY source_row) = 1)
-    AS h ON h.household_id = e.household_id
+LEFT JOIN one_household AS h ON h.household_id = e.household_id
 LEFT JOIN verifiers AS v
   ON v.rule_code = e.rule_code
  AND v.household_id IS NOT DISTINCT FROM e.household_id
