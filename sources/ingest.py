@@ -426,6 +426,15 @@ def _input_file(con, ctx, folder, rel, sheet, table=None, header_row=None, read=
     )
 
 
+def _unload(con, ctx, table: str, file: str, sheet: str | None, n: int, to: str) -> None:
+    """Move n rows of one file/sheet's input_files record from rows_loaded to `to`
+    (duplicates or rows_rejected), after they were deleted from the table."""
+    con.execute(
+        f"UPDATE input_files SET {to} = {to} + ?, rows_loaded = rows_loaded - ?"
+        " WHERE run_id = ? AND source_table = ? AND file = ? AND sheet IS NOT DISTINCT FROM ?"
+        " AND status = 'loaded'", [n, n, ctx.run_id, table, file, sheet])
+
+
 def _dedupe(con, ctx, table: str) -> dict[tuple[str, str | None], int]:
     """Delete exact duplicate rows (all canonical columns equal) of the run; count them per file/sheet.
 
@@ -451,10 +460,7 @@ def _dedupe(con, ctx, table: str) -> dict[tuple[str, str | None], int]:
     if counts:
         con.execute(f"DELETE FROM {table} WHERE rowid IN (SELECT rid FROM _dups_{table})")
         for (f, s), n in counts.items():
-            con.execute(
-                "UPDATE input_files SET duplicates = duplicates + ?, rows_loaded = rows_loaded - ?"
-                " WHERE run_id = ? AND source_table = ? AND file = ? AND sheet IS NOT DISTINCT FROM ?"
-                " AND status = 'loaded'", [n, n, ctx.run_id, table, f, s])
+            _unload(con, ctx, table, f, s, n, "duplicates")
     con.execute(f"DROP TABLE _dups_{table}")
     return counts
 
@@ -558,10 +564,7 @@ def _second_household_rows(con, ctx) -> int:
         con.execute("DELETE FROM households WHERE rowid IN (SELECT rid FROM _second_households)")
         for f, sh, k in con.execute("SELECT source_file, source_sheet, count(*) FROM _second_households"
                                     " GROUP BY ALL").fetchall():
-            con.execute(
-                "UPDATE input_files SET rows_rejected = rows_rejected + ?, rows_loaded = rows_loaded - ?"
-                " WHERE run_id = ? AND source_table = 'households' AND file = ? AND sheet IS NOT DISTINCT FROM ?"
-                " AND status = 'loaded'", [k, k, ctx.run_id, f, sh])
+            _unload(con, ctx, "households", f, sh, k, "rows_rejected")
     con.execute("DROP TABLE _second_households")
     return n
 
