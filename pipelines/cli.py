@@ -176,7 +176,7 @@ def run(
     from pipelines.store import RunInProgress, lock_is_held
 
     if lock_is_held(out):  # before starting a Prefect server for nothing
-        console.print(f"[red]another fangpin run is in progress on {out.resolve()}[/]")
+        console.print(str(RunInProgress.on(out)), style="red", markup=False)
         raise typer.Exit(EXIT_NOT_RECORDED)
     _prefect_in_process()
     from pipelines import flow as fl

@@ -49,6 +49,10 @@ DEFAULT_THREADS = 2
 class RunInProgress(RuntimeError):
     """Another run holds OUT/.lock: two runs must never publish into one warehouse at once."""
 
+    @classmethod
+    def on(cls, out: Path) -> RunInProgress:
+        return cls(f"another fangpin run is in progress on {Path(out).resolve()}")
+
 
 def schema_sql() -> str:
     return "\n".join(p.read_text(encoding="utf-8") for p in SCHEMA_FILES)
@@ -265,7 +269,7 @@ def run_lock(out: Path) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise RunInProgress(f"another fangpin run is in progress on {out.resolve()}") from None
+            raise RunInProgress.on(out) from None
         yield
     finally:
         os.close(fd)
