@@ -15,7 +15,7 @@ import time
 
 from checks.registry import family
 from checks.sql import create_models, rule_sql, set_parameters
-from pipelines.context import RunContext
+from core.context import RunContext
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ import polars as pl
 
 from checks.registry import Rule, family
 from checks.sql import RULES_DIR, create_models, rule_sql, set_parameters
-from pipelines.context import RunContext
+from core.context import RunContext
 
 ACTIVE = ("新增", "持续")
 

@@ -28,7 +28,7 @@ from datetime import date
 
 from checks.expectations import DEPARTMENT_TABLES, Check, SourceSuite, build_suite, spec
 from checks.sql import create_macros
-from pipelines.context import RunContext
+from core.context import RunContext
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 
-from pipelines.config import Config
+from core.config import Config
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 RULES_DIR = SQL_DIR / "rules"

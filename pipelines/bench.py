@@ -1,6 +1,6 @@
 """Benchmark: `python -m pipelines.bench --dir bench-data --households N --counties C`.
 
-Generates the sample set once (pipelines.sample.generate; kept when DIR/inbox exists
+Generates the sample set once (samplegen.generate.generate; kept when DIR/inbox exists
 with the same size), then times the ingest stage as the flow runs it (every
 folder through sources.ingest.ingest_folder, two at a time, then resolve_townships)
 into a fresh working database, and prints wall time, rows/s and peak RSS beside the
@@ -45,7 +45,7 @@ def ensure_data(root: Path, households: int, counties: int, seed: int, as_of: st
         if m.get("tables", {}).get("households") == households and len(m.get("counties", [])) == counties:
             print(f"data: reusing {root}/inbox")
             return m
-    from pipelines.sample import generate
+    from samplegen.generate import generate
 
     t0 = time.perf_counter()
     m = generate(root, households=households, counties=counties, seed=seed, as_of=as_of)
@@ -69,9 +69,9 @@ def _cpu() -> float:
 
 
 def run_ingest(root: Path, as_of: date) -> dict:
+    from core.config import load_config
+    from core.context import RunContext
     from pipelines import store
-    from pipelines.config import load_config
-    from pipelines.context import RunContext
     from sources.ingest import ingest_folder, resolve_townships
 
     out = root / "bench-out"

@@ -131,7 +131,7 @@ def print_summary(summary: dict) -> None:
 
 def _check_config(config: Path | None) -> None:
     """A wrong value stops here, named, before any run starts; an unknown key is shown and ignored."""
-    from pipelines.config import ConfigError, load_config
+    from core.config import ConfigError, load_config
 
     try:
         cfg = load_config(config)
@@ -307,7 +307,7 @@ def generate(
     """
     import time
 
-    from pipelines.sample import generate as gen
+    from samplegen.generate import generate as gen
 
     t0 = time.perf_counter()
     m = gen(out=out, households=households, counties=counties, seed=seed, as_of=as_of, workers=workers)

@@ -27,9 +27,9 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from core.config import Config, load_config
+from core.context import RunContext
 from pipelines import store
-from pipelines.config import Config, load_config
-from pipelines.context import RunContext
 
 DEPARTMENT_FOLDERS = [
     "roster", "civil_affairs", "health_insurance", "education", "housing", "disability",

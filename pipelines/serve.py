@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pipelines.config import load_config
+from core.config import load_config
 
 DEFAULT_CRON = "0 2 * * *"
 DEFAULT_TIMEZONE = "Asia/Shanghai"

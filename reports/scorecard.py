@@ -35,7 +35,7 @@ from markupsafe import Markup
 from checks.expectations import build_suite
 from checks.registry import family
 from checks.source_checks import newest_sql, reject_county_sql
-from pipelines.context import RunContext
+from core.context import RunContext
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 

@@ -3,8 +3,8 @@
 import pytest
 from typer.testing import CliRunner
 
+from core.config import DEFAULT_MAJOR_DISEASE_ICD10, ConfigError, load_config
 from pipelines.cli import EXIT_NOT_RECORDED, app
-from pipelines.config import DEFAULT_MAJOR_DISEASE_ICD10, ConfigError, load_config
 
 # The example of outputs.md, verbatim.
 SPEC_EXAMPLE = """county = "示例县"

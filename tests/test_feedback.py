@@ -13,9 +13,9 @@ import xlsxwriter
 from gb11643 import with_check
 
 from checks.feedback import apply_feedback, read_feedback
+from core.config import Config
+from core.context import RunContext
 from pipelines import store
-from pipelines.config import Config
-from pipelines.context import RunContext
 
 COUNTY = "示例县"
 W_HEADERS = ["村", "户编号", "户主姓名", "户主证件号码", "家庭人口", "户类型 / 监测对象类别", "预警规则",
@@ -491,7 +491,7 @@ def warehouse(out: Path):
 def test_sample_twice_with_a_filled_workbook(tmp_path):
     """The README's demo: generate the sample, run, fill one township's workbook, run again."""
     from pipelines.flow import run_once
-    from pipelines.sample import generate
+    from samplegen.generate import generate
 
     generate(out=tmp_path / "sample", households=300, seed=7, as_of="2026-11-24")
     inbox, config, out = tmp_path / "sample" / "inbox", tmp_path / "sample" / "fangpin.toml", tmp_path / "out"

@@ -17,9 +17,9 @@ from gb11643 import with_check
 from checks.logic import run_logic
 from checks.registry import family
 from checks.sql import RULES_DIR
+from core.config import Config
+from core.context import RunContext
 from pipelines import store
-from pipelines.config import Config
-from pipelines.context import RunContext
 
 AS_OF = date(2026, 6, 30)
 _seq = itertools.count(100)
@@ -568,8 +568,8 @@ def sample_run(tmp_path_factory):
     """The generated sample county read by the real ingest, then the L rules."""
     import json
 
-    from pipelines.config import load_config
-    from pipelines.sample import generate
+    from core.config import load_config
+    from samplegen.generate import generate
     from sources.ingest import ingest_folder
 
     root = tmp_path_factory.mktemp("sample")

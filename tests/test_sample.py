@@ -15,8 +15,8 @@ import openpyxl
 import polars as pl
 import pytest
 
-from pipelines.sample import RULES, generate
-from pipelines.sample_base import check_char
+from samplegen.base import check_char
+from samplegen.generate import RULES, generate
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
@@ -273,7 +273,7 @@ def test_manifest_plants_every_rule_with_positives_and_near_misses():
 
 
 def test_fangpin_toml_is_a_valid_configuration():
-    from pipelines.config import load_config
+    from core.config import load_config
 
     cfg = load_config(SAMPLE / "fangpin.toml")
     assert cfg.county == MANIFEST["counties"][0]["county"]
@@ -288,9 +288,9 @@ def ingested(tmp_path_factory):
     ingest = pytest.importorskip(
         "sources.ingest", reason="sources.ingest (engineer A) is not importable"
     )
+    from core.config import load_config
+    from core.context import RunContext
     from pipelines import store
-    from pipelines.config import load_config
-    from pipelines.context import RunContext
 
     out = tmp_path_factory.mktemp("sample_out")
     con = store.open_work(out, "sample")

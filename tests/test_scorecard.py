@@ -14,9 +14,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from core.config import Config
+from core.context import RunContext
 from pipelines import store
-from pipelines.config import Config
-from pipelines.context import RunContext
 from reports.scorecard import write_scorecard
 
 PREV, CUR = date(2026, 10, 24), date(2026, 11, 24)

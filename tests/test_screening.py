@@ -13,9 +13,9 @@ import pytest
 from gb11643 import with_check
 
 from checks.screening import add_period, run_screening
+from core.config import Config
+from core.context import RunContext
 from pipelines import store
-from pipelines.config import Config
-from pipelines.context import RunContext
 
 AS_OF = date(2026, 11, 24)
 ALL_TABLES = [
@@ -497,7 +497,7 @@ def test_undated_death_registration_is_deceased_future_dated_is_not(ctx):
 def test_integer_ratios_in_the_configuration(tmp_path):
     # TOML `med_income_ratio = 1` / `income_drop_ratio = 1` arrive as integers; the evidence
     # text must still format them (DuckDB's {:g} refuses integers).
-    from pipelines.config import load_config
+    from core.config import load_config
 
     path = tmp_path / "fangpin.toml"
     path.write_text("[monitoring_line]\n2026 = 7800\n[thresholds]\nmed_income_ratio = 1\n"

@@ -9,9 +9,9 @@ import pytest
 
 from checks.expectations import build_suite, id_valid_sql
 from checks.source_checks import run_source_checks
+from core.config import Config
+from core.context import RunContext
 from pipelines import store
-from pipelines.config import Config
-from pipelines.context import RunContext
 
 AS_OF = date(2026, 11, 24)
 GOOD = "11010519491231002X"  # valid check character
@@ -168,7 +168,7 @@ def test_sample_inbox_matches_its_manifest(tmp_path):
     the rejects, duplicates, unresolvable townships and certificate mismatches the generator planted."""
     import json
 
-    from pipelines.config import load_config
+    from core.config import load_config
     from sources.ingest import ingest_folder, resolve_townships
 
     manifest = json.loads((SAMPLE / "manifest.json").read_text(encoding="utf-8"))

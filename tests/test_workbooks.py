@@ -9,9 +9,9 @@ import pytest
 from gb11643 import with_check
 
 from checks.screening import run_screening
+from core.config import Config
+from core.context import RunContext
 from pipelines import store
-from pipelines.config import Config
-from pipelines.context import RunContext
 from reports.workbooks import ERROR_COLUMNS, WARNING_COLUMNS, write_township_workbooks
 
 AS_OF = date(2026, 11, 24)

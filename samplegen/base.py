@@ -4,7 +4,7 @@ Background records are made so that no W or L rule of rules.md fires on them: ev
 member insured and enrolled for the as-of year, every pupil with a 在读 registry record of
 the roster's stage, 低保 flags matching active civil-affairs records, incomes above the
 line and steady, eliminated households with measures, guarantees and labour, and so on.
-Findings in a run on the sample are therefore the planted cases (pipelines/sample_plants.py).
+Findings in a run on the sample are therefore the planted cases (samplegen/plants.py).
 Vectorised so that a province (1.3 M households) is built county by county in minutes.
 """
 

@@ -32,8 +32,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from pipelines.sample_base import County, area_code, build_background, county_geography, county_name
-from pipelines.sample_plants import PERSON_LEVEL, plant, plant_frames
+from samplegen.base import County, area_code, build_background, county_geography, county_name
+from samplegen.plants import PERSON_LEVEL, plant, plant_frames
 
 FOLDERS = ["roster", "civil_affairs", "health_insurance", "education", "housing", "disability"]
 UNRESOLVED = "开发区管委会"
@@ -1202,7 +1202,7 @@ def school_grade() -> pl.Expr:
 
 
 def valid18(s: str) -> bool:
-    from pipelines.sample_base import check_char
+    from samplegen.base import check_char
 
     if len(s) != 18 or not s[:17].isdigit():
         return False

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
-from pipelines.sample_base import CHECK, County, check_char, names
+from samplegen.base import CHECK, County, check_char, names
 
 ADULT_LABOR = "普通劳动力"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.config import Config
+from core.config import Config
 
 
 @dataclass
