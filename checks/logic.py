@@ -4,7 +4,7 @@ Each rule file is one SELECT returning household_id, id_number, name, county, to
 detail; this runner adds run_id and rule_code. Which rules run comes from the registry
 (checks/registry/L.toml): a rule whose department extract is absent (`needs`), or that needs a
 monitoring line the configuration lacks (`needs_line`), is skipped with the reason recorded in
-the run summary rather than reported as "no errors". L24 is also skipped when the enrolment
+the run summary rather than reported as "no errors"; L24 (`needs_year`) also when the enrolment
 extract holds no record for the as-of year (rules.md: "only when that year's enrolment is present").
 """
 
@@ -13,38 +13,13 @@ from __future__ import annotations
 import logging
 import time
 
-from checks.registry import family
+from checks.registry import family, partly_checked, skip_reason
 from checks.sql import create_models, rule_sql, set_parameters
 from core.context import RunContext
 
 log = logging.getLogger(__name__)
 
 MATERIALISED = ["deaths_asof", "active_members"]
-
-TABLE_LABELS = {
-    "civil_affairs_assistance": "民政救助对象",
-    "civil_affairs_deaths": "民政死亡（火化）登记",
-    "disability_certificates": "残联残疾人证",
-    "education_students": "教育学籍",
-    "housing_assessments": "住建房屋安全鉴定",
-    "health_enrolment": "医保参保登记",
-}
-
-
-def _skip_reason(ctx: RunContext, cur, rule) -> str | None:
-    missing = [t for t in rule.needs if not ctx.table_present(t)]
-    if missing:
-        labels = "、".join(f"{TABLE_LABELS.get(t, t)}（{t}）" for t in missing)
-        return f"本次未收到{labels}数据，{rule.code} {rule.name}未检查"
-    if rule.needs_line and ctx.config.line_for(ctx.as_of.year) is None:
-        return f"配置中没有 {ctx.as_of.year} 年的监测标准（monitoring_line），{rule.code} {rule.name}未检查"
-    if rule.code == "L24":
-        year = ctx.as_of.year
-        (n,) = cur.execute("SELECT count(*) FROM health_enrolment WHERE year = ?", [year]).fetchone()
-        if not n:
-            return f"医保参保登记中没有 {year} 年度的记录，L24 参保状态不一致未检查"
-    return None
-
 
 def run_logic(ctx: RunContext) -> dict[str, int]:
     """Run every L rule that can run; return (and keep in ctx.notes) the row count per rule.
@@ -74,10 +49,13 @@ def _run(ctx: RunContext, cur) -> dict[str, int]:
     counts: dict[str, int] = {}
     seconds: dict[str, float] = {}
     for rule in family("L"):
-        reason = _skip_reason(ctx, cur, rule)
+        reason = skip_reason(ctx, cur, rule)
         if reason:
             ctx.skip("rule", rule.code, reason)
             continue
+        partial = partly_checked(ctx, rule)
+        if partial:
+            ctx.skip("partial", rule.code, partial)
         select = rule_sql(rule.code).strip().rstrip(";")
         t0 = time.perf_counter()
         cur.execute(

@@ -24,26 +24,13 @@ from datetime import date, timedelta
 import duckdb
 import polars as pl
 
-from checks.registry import Rule, family
+from checks.registry import Rule, family, skip_reason
 from checks.sql import RULES_DIR, create_models, rule_sql, set_parameters
 from core.context import RunContext
 
 ACTIVE = ("新增", "持续")
 
 _PERIOD = re.compile(r"^\s*(\d+)\s*(working days?|days?|months?)\s*$")
-
-TABLE_TITLES = {
-    "households": "监测名单户信息",
-    "members": "监测名单家庭成员",
-    "health_settlements": "医保结算",
-    "health_enrolment": "医保参保登记",
-    "education_students": "教育学籍",
-    "housing_assessments": "住建房屋安全鉴定",
-    "disability_certificates": "残联残疾人证",
-    "civil_affairs_assistance": "民政救助对象",
-    "civil_affairs_deaths": "民政死亡登记",
-}
-
 
 def add_period(start: date, period: str) -> date:
     """start + "N days" (calendar), "N working days" (Mon–Fri) or "N months" (calendar months).
@@ -75,21 +62,11 @@ def add_period(start: date, period: str) -> date:
 
 
 def _skip_reason(ctx: RunContext, con: duckdb.DuckDBPyConnection, rule: Rule) -> str | None:
-    """Why a rule cannot run this time (Chinese first, for the summary), or None."""
-    missing = [t for t in rule.needs if not ctx.table_present(t)]
-    if missing:
-        names = "、".join(f"{TABLE_TITLES.get(t, t)}（{t}）" for t in missing)
-        return f"缺少数据：{names}，本规则未运行 (tables absent: {', '.join(missing)})"
-    year = ctx.as_of.year
-    if rule.needs_line and ctx.config.line_for(year) is None:
-        return f"配置中没有{year}年的监测标准，本规则未运行 (no monitoring line for {year} in the configuration)"
-    if rule.code == "W03":
-        n = con.execute("SELECT count(*) FROM health_enrolment WHERE year = ?", [year]).fetchone()[0]
-        if not n:
-            return f"医保参保登记没有{year}年度的记录，不作判断 (enrolment extract has no record for {year})"
-    if not (RULES_DIR / f"{rule.code}.sql").exists():
-        return f"规则文件缺失 sql/rules/{rule.code}.sql (rule file missing)"
-    return None
+    """Why a rule cannot run this time (the registry's `needs`), or its SQL file is missing."""
+    reason = skip_reason(ctx, con, rule)
+    if reason is None and not (RULES_DIR / f"{rule.code}.sql").exists():
+        reason = f"规则文件缺失 sql/rules/{rule.code}.sql，{rule.code} 未运行"
+    return reason
 
 
 def _previous_run(con: duckdb.DuckDBPyConnection, as_of: date) -> str | None:

@@ -26,9 +26,10 @@ import time
 from collections import defaultdict
 from datetime import date
 
-from checks.expectations import DEPARTMENT_TABLES, Check, SourceSuite, build_suite, spec
+from checks.expectations import Check, SourceSuite, build_suite, spec
 from checks.sql import create_macros
 from core.context import RunContext
+from sources.spec import department_tables
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def run_source_checks(ctx: RunContext) -> dict:
     suites: dict[str, SourceSuite] = {}
     docs_dir = ctx.reports_dir / "data_docs"
     ge = None
-    for table in DEPARTMENT_TABLES:
+    for table in department_tables():
         files = _files_of(con, ctx.run_id, table)
         if not ctx.table_present(table):
             reason = "未提供" if not files else "文件无法读取"
@@ -98,7 +99,7 @@ def _files_of(con, run_id: str, table: str) -> list[dict]:
     sheet beside a loaded one (a 说明 sheet) is not a failure of anything.
     """
     folder = spec(table).folder
-    siblings = [t for t in DEPARTMENT_TABLES if spec(t).folder == folder]
+    siblings = [t for t in department_tables() if spec(t).folder == folder]
     cur = con.execute(
         "SELECT file, sheet, status, reason, rows_read, rows_loaded, rows_rejected, duplicates, source_table"
         " FROM input_files AS f WHERE run_id = ? AND (source_table = ? OR (source_table IS NULL AND folder = ?"

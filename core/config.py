@@ -34,6 +34,12 @@ DEFAULT_THRESHOLDS: dict[str, Any] = {
     "min_effect_days": 90,
     "no_measure_grace_days": 30,
     "stale_days": 45,
+    "unemployed_days": 90,
+    "main_income_share": 0.5,
+    "disaster_loss": 10000,
+    "loan_overdue_days": 30,
+    "business_capital": 10,
+    "volume_drop": 0.5,
     "suppress_days": 180,
     "inclusion_grace_days": 30,
     "major_disease_icd10": DEFAULT_MAJOR_DISEASE_ICD10,
@@ -86,9 +92,10 @@ class ConfigError(ValueError):
 
 # [thresholds] keys by kind; suppress_days / inclusion_grace_days may also stand at top level.
 COUNT_KEYS = ("window_days", "temp_assistance_days", "min_monitoring_days", "min_effect_days",
-              "no_measure_grace_days", "stale_days", "suppress_days", "inclusion_grace_days")
-MONEY_KEYS = ("med_self_paid_roster", "med_self_paid_others")
-RATIO_KEYS = ("med_income_ratio", "income_drop_ratio")
+              "no_measure_grace_days", "stale_days", "suppress_days", "inclusion_grace_days",
+              "unemployed_days", "loan_overdue_days")
+MONEY_KEYS = ("med_self_paid_roster", "med_self_paid_others", "disaster_loss", "business_capital")
+RATIO_KEYS = ("med_income_ratio", "income_drop_ratio", "main_income_share", "volume_drop")
 RANGE_KEYS = ("compulsory_age", "labor_age")
 TOP_LEVEL_KEYS = ("county", "monitoring_line", "thresholds", "townships", "headers", "schedule", "warehouse",
                   "suppress_days", "inclusion_grace_days")

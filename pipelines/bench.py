@@ -35,8 +35,6 @@ from pathlib import Path
 
 import duckdb
 
-FOLDERS = ["roster", "civil_affairs", "health_insurance", "education", "housing", "disability"]
-
 
 def ensure_data(root: Path, households: int, counties: int, seed: int, as_of: str) -> dict:
     manifest = root / "manifest.json"
@@ -73,6 +71,7 @@ def run_ingest(root: Path, as_of: date) -> dict:
     from core.context import RunContext
     from pipelines import store
     from sources.ingest import ingest_folder, resolve_townships
+    from sources.spec import inbox_folders
 
     out = root / "bench-out"
     shutil.rmtree(out, ignore_errors=True)
@@ -81,8 +80,9 @@ def run_ingest(root: Path, as_of: date) -> dict:
     ctx = RunContext(run_id="bench", as_of=as_of, inbox=root / "inbox", out=out,
                      config=config or load_config(None), con=con)
     t0, c0 = time.perf_counter(), _cpu()
+    folders = inbox_folders()
     with ThreadPoolExecutor(max_workers=int(os.environ.get("BENCH_WORKERS", "2"))) as pool:
-        results = dict(zip(FOLDERS, pool.map(lambda f: ingest_folder(ctx, f), FOLDERS), strict=True))
+        results = dict(zip(folders, pool.map(lambda f: ingest_folder(ctx, f), folders), strict=True))
     towns = resolve_townships(ctx)
     wall, cpu = time.perf_counter() - t0, _cpu() - c0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

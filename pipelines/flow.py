@@ -30,10 +30,9 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from core.config import Config, load_config
 from core.context import RunContext
 from pipelines import store
+from sources.spec import inbox_folders
 
-DEPARTMENT_FOLDERS = [
-    "roster", "civil_affairs", "health_insurance", "education", "housing", "disability",
-]
+DEPARTMENT_FOLDERS = inbox_folders()
 FEEDBACK_FOLDER = "feedback"
 SPECS_DIR = Path(__file__).resolve().parent.parent / "sources" / "specs"
 INGEST_RETRIES = 2

@@ -55,7 +55,15 @@ class RunInProgress(RuntimeError):
 
 
 def schema_sql() -> str:
-    return "\n".join(p.read_text(encoding="utf-8") for p in SCHEMA_FILES)
+    """sql/schema/*.sql with the department tables, generated from their specs, after the roster's."""
+    from sources.spec import department_ddl
+
+    parts = []
+    for p in SCHEMA_FILES:
+        parts.append(p.read_text(encoding="utf-8"))
+        if p.name.startswith("02_"):
+            parts.append(department_ddl())
+    return "\n".join(parts)
 
 
 def warehouse_tables() -> list[str]:

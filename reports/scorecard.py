@@ -36,25 +36,18 @@ from checks.expectations import build_suite
 from checks.registry import family
 from checks.source_checks import newest_sql, reject_county_sql
 from core.context import RunContext
+from sources.spec import department_specs
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
-DEPARTMENTS = {
-    "civil_affairs_assistance": ("民政", "救助对象"),
-    "civil_affairs_deaths": ("民政", "火化/死亡登记"),
-    "health_settlements": ("医保", "医保结算"),
-    "health_enrolment": ("医保", "参保登记"),
-    "education_students": ("教育", "学籍"),
-    "housing_assessments": ("住建", "农村房屋安全鉴定"),
-    "disability_certificates": ("残联", "残疾人证"),
-}
-S_CODES = [f"S{i:02d}" for i in range(1, 11)]
+# table -> (部门, 数据表), in spec order: every department the specs declare, none named here.
+DEPARTMENTS = {s.table: (s.department, s.title) for s in department_specs()}
+S_CODES = [r.code for r in family("S")]
 UNPLACED = "（乡镇未识别）"
 
 
-def _codes(prefix: str, n: int) -> list[str]:
-    known = [r.code for r in family(prefix)]
-    return known or [f"{prefix}{i:02d}" for i in range(1, n + 1)]
+def _codes(prefix: str) -> list[str]:
+    return [r.code for r in family(prefix)]
 
 
 def _names(prefix: str) -> dict[str, str]:
@@ -274,7 +267,7 @@ def build_figures(ctx: RunContext) -> dict:
     metrics = township_metrics(con, runs, county)
     cur = {k: _derive(v) for k, v in metrics[ctx.run_id].items()}
     prev_m = {k: _derive(v) for k, v in metrics[prev[0]].items()} if prev else {}
-    l_codes, w_codes = _codes("L", 24), _codes("W", 10)
+    l_codes, w_codes = _codes("L"), _codes("W")
     l_names, w_names = _names("L"), _names("W")
     err_rules = rule_counts(con, "logic_errors", county)
     warn_rules = rule_counts(con, "warnings", county, "status <> '已解除'")

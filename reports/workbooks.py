@@ -56,25 +56,26 @@ ERROR_RESULTS = ["已整改", "不属实"]
 OUT_OF_ROSTER = "非建档立卡/监测户"
 SOURCE_NAMES = {"roster": "监测系统"}
 
-# Department tables and the column whose newest value says how fresh the extract is.
-FRESHNESS = [
-    ("监测名单", "households", "greatest(max(monitoring_start_date), max(risk_eliminated_date))"),
-    ("监测名单", "members", None),
-    ("监测名单", "measures", "max(start_date)"),
-    ("民政", "civil_affairs_assistance", "max(start_date)"),
-    ("民政", "civil_affairs_deaths", "max(death_date)"),
-    ("医保", "health_settlements", "max(coalesce(discharge_date, admit_date))"),
-    ("医保", "health_enrolment", "max(year)"),
-    ("教育", "education_students", None),
-    ("住建", "housing_assessments", "max(assessed_date)"),
-    ("残联", "disability_certificates", "max(issued_date)"),
-]
-TABLE_TITLES = {
-    "households": "户信息", "members": "家庭成员信息", "measures": "帮扶措施",
-    "civil_affairs_assistance": "救助对象", "civil_affairs_deaths": "火化/死亡登记",
-    "health_settlements": "医保结算", "health_enrolment": "参保登记", "education_students": "学籍",
-    "housing_assessments": "房屋安全鉴定", "disability_certificates": "残疾人证",
+# The roster's own tables and the column whose newest value says how fresh they are; the
+# department tables follow from their specs (S09's own rule, checks/source_checks.newest_sql).
+ROSTER_FRESHNESS = {
+    "households": "greatest(max(monitoring_start_date), max(risk_eliminated_date))",
+    "members": None,
+    "measures": "max(start_date)",
 }
+
+
+def freshness_sources(as_of: date) -> list[tuple[str, str, str, str | None]]:
+    """(部门, 数据表, table, newest-date SQL) of every roster and department table."""
+    from checks.expectations import build_suite
+    from checks.source_checks import newest_sql
+    from sources.spec import department_specs, spec_for_table
+
+    out = [("监测系统", spec_for_table(t).title, t, sql) for t, sql in ROSTER_FRESHNESS.items()]
+    for s in department_specs():
+        out.append((s.department, s.title, s.table, newest_sql(build_suite(s.table, as_of), as_of)))
+    return out
+
 
 # Who verified each (rule, row, result, date): the warnings and logic_errors rows carry the
 # latest result and date (apply_feedback), the verifier's name is looked up here.
@@ -286,7 +287,7 @@ def _freshness(ctx) -> dict[str, list[tuple]]:
         " SELECT county FROM warnings WHERE run_id = ? UNION ALL"
         " SELECT county FROM logic_errors WHERE run_id = ?)",
         [ctx.config.county, ctx.run_id, ctx.run_id]).fetchall()]
-    for dept, table, newest in FRESHNESS:
+    for dept, title, table, newest in freshness_sources(ctx.as_of):
         present = ctx.table_present(table)
         figures = dict()
         if present:
@@ -297,10 +298,10 @@ def _freshness(ctx) -> dict[str, list[tuple]]:
                 figures[county] = (n, latest)
         for county in counties:
             n, latest = figures.get(county, (0, None))
-            if table == "health_enrolment" and latest is not None:
+            if isinstance(latest, int):
                 latest = f"{latest}年度"
             out.setdefault(county, []).append((
-                dept, f"{TABLE_TITLES[table]}（{table}）", "已收到" if present else "未收到",
+                dept, title, "已收到" if present else "未收到",
                 n, _text(latest) if latest is not None else ("—" if present else ""),
             ))
     return out

@@ -42,7 +42,7 @@ import polars as pl
 from sources import normalise as nz
 from sources.national import reshape_national
 from sources.read import SUPPORTED, Grid, ReadError, read_grids
-from sources.spec import Spec, header_key, specs_for_folder
+from sources.spec import Spec, department_tables, header_key, specs_for_folder
 
 HEADER_SCAN_ROWS = 30
 FOOTER = (
@@ -51,10 +51,6 @@ FOOTER = (
     r"|联\s*系\s*人|联系电话\s*[:：]|单\s*位\s*[:：(（]|盖\s*章|签\s*字|签\s*章)"
 )
 TITLE = r"(名册|名单|花名册|明细|统计表|登记表|台账|汇总表|一览表|信息表)"
-DEPARTMENT_TABLES = [
-    "civil_affairs_assistance", "civil_affairs_deaths", "health_settlements", "health_enrolment",
-    "education_students", "housing_assessments", "disability_certificates",
-]
 
 
 # ---------------------------------------------------------------- files
@@ -754,7 +750,7 @@ def _resolve_townships(ctx, con) -> dict[str, dict[str, int]]:
     rows = []
     single = _single_roster_county(ctx, con)
     if single is not None:
-        for table in DEPARTMENT_TABLES:
+        for table in department_tables():
             con.execute(f"UPDATE {table} SET county = ? WHERE run_id = ? AND county = ?",
                         [single, ctx.run_id, ctx.config.county])
     for county, towns in ctx.config.township_aliases().items():
@@ -772,7 +768,7 @@ def _resolve_townships(ctx, con) -> dict[str, dict[str, int]]:
     con.execute("ALTER TABLE _town_names ADD COLUMN stem VARCHAR")
     con.execute(f"UPDATE _town_names SET stem = {_KEY_SQL.format(x='name')}")
     out = {}
-    for table in DEPARTMENT_TABLES:
+    for table in department_tables():
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _town_map AS
             WITH raw AS (SELECT DISTINCT county, township_raw FROM {table}

@@ -1,11 +1,10 @@
 """The S01–S10 suites: one Great Expectations suite per department table, declared once.
 
-A suite is built from two declarations, never written out by hand per column:
-- the table's source spec (sources/specs/<table>.toml): its ID column (S02), date columns (S03),
-  enumerated columns and their values (S04), money columns (S05) — exactly what the ingest reads;
-- the table's extras beside this file (<table>.toml): date columns allowed after the as-of date,
-  the freshness columns (S09), and table-specific checks such as S06 (settlements) and S07
-  (disability certificates).
+A suite is built from the table's source spec (sources/specs/<table>.toml), never written out
+by hand per column: its ID column (S02), date columns (S03), enumerated columns and their
+values (S04), money columns (S05) — exactly what the ingest reads —, and its source-check
+declarations: date columns allowed after the as-of date, the freshness columns (S09), and
+table-specific checks such as S06 (settlements) and S07 (disability certificates).
 
 Every check is one `Check`: a GE expectation (validated by GE against the loaded DuckDB table,
 computed in DuckDB by SQL) and the same condition as two SQL predicates (`checked`, `failed`),
@@ -19,20 +18,11 @@ the runner derives them from `input_files` and one aggregate query (checks/sourc
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
-from pathlib import Path
 
 from sources.spec import Spec, spec_for_table
 
-HERE = Path(__file__).resolve().parent
-
-DEPARTMENT_TABLES = [
-    "civil_affairs_assistance", "civil_affairs_deaths", "health_settlements", "health_enrolment",
-    "education_students", "housing_assessments", "disability_certificates",
-]
 
 def id_valid_sql(col: str) -> str:
     """GB 11643 validity as a DuckDB predicate: the `id_valid` macro of sql/models/00_macros.sql,
@@ -119,17 +109,11 @@ def spec(table: str) -> Spec:
     return spec_for_table(table)
 
 
-@cache
-def extras(table: str) -> dict:
-    path = HERE / f"{table}.toml"
-    return tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-
-
 def build_suite(table: str, as_of: date, extra_headers: dict[str, list[str]] | None = None) -> SourceSuite:
     """The declared checks of one table for a run's as-of date."""
-    sp, ex = spec(table), extras(table)
+    sp = spec(table)
     cols = sp.columns
-    future_ok = set(ex.get("future_ok", []))
+    future_ok = set(sp.future_ok)
     checks: list[Check] = []
     id_col = next((c.name for c in cols if c.type == "id"), None)
     if id_col:
@@ -157,7 +141,7 @@ def build_suite(table: str, as_of: date, extra_headers: dict[str, list[str]] | N
                 "S05", f"money_not_negative:{c.name}", f"{c.name} 不为负", "between",
                 checked=f"{c.name} IS NOT NULL", failed=f"{c.name} < 0",
                 column=c.name, min_value=0))
-    for x in ex.get("check", []):
+    for x in sp.checks:
         if "pair" in x:
             a, b = x["pair"]
             checks.append(Check(
@@ -177,6 +161,6 @@ def build_suite(table: str, as_of: date, extra_headers: dict[str, list[str]] | N
         table=table, title=sp.title, folder=sp.folder, id_column=id_col,
         required=tuple(c.name for c in sp.required),
         township_headers=tuple(headers), checks=tuple(checks),
-        freshness=tuple(ex.get("freshness", [])), freshness_year=ex.get("freshness_year"),
+        freshness=sp.freshness, freshness_year=sp.freshness_year,
         date_columns=tuple(dates),
     )

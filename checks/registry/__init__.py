@@ -11,6 +11,9 @@ in W.toml, L.toml and S.toml beside this file, one table per rule, e.g.:
     severity = "high"             # high / medium / low
     source = "医保"               # department the signal comes from ("roster" for roster-only rules)
     needs = ["health_settlements"]  # tables that must be present, else the rule is skipped
+    needs_any = []                # of these tables at least one must be present (the others are
+                                  # named in the summary as not checked)
+    needs_year = "health_enrolment.year"  # table.column that must hold the as-of year, else skipped
     needs_line = false            # true when it needs the monitoring line of the as-of year
     risk_type = "因病"            # W only
     verify_within = "30 days"     # W only: "N days" / "N working days" / "N months"
@@ -39,6 +42,8 @@ class Rule:
     severity: str = ""
     source: str = ""
     needs: tuple[str, ...] = field(default_factory=tuple)
+    needs_any: tuple[str, ...] = field(default_factory=tuple)
+    needs_year: str = ""
     needs_line: bool = False
     risk_type: str = ""
     verify_within: str = ""
@@ -54,6 +59,7 @@ def rules() -> dict[str, Rule]:
         for code, fields in tomllib.loads(path.read_text(encoding="utf-8")).items():
             fields = dict(fields)
             fields["needs"] = tuple(fields.get("needs", ()))
+            fields["needs_any"] = tuple(fields.get("needs_any", ()))
             out[code] = Rule(code=code, **fields)
     return dict(sorted(out.items()))
 
@@ -64,3 +70,39 @@ def family(prefix: str) -> list[Rule]:
 
 def get(code: str) -> Rule:
     return rules()[code]
+
+
+def _label(table: str) -> str:
+    from sources.spec import spec_for_table
+
+    try:
+        return f"{spec_for_table(table).label}（{table}）"
+    except KeyError:
+        return table
+
+
+def skip_reason(ctx, con, rule: Rule) -> str | None:
+    """Why a rule cannot run in this run (plain Chinese, for the summary), or None — read from the
+    rule's `needs`, `needs_any`, `needs_year` and `needs_line`, never from its code."""
+    missing = [t for t in rule.needs if not ctx.table_present(t)]
+    if missing:
+        return f"本次未收到{'、'.join(_label(t) for t in missing)}数据，{rule.code} {rule.name}未运行"
+    if rule.needs_any and not any(ctx.table_present(t) for t in rule.needs_any):
+        return f"本次未收到{'、'.join(_label(t) for t in rule.needs_any)}中任何一项数据，{rule.code} {rule.name}未运行"
+    year = ctx.as_of.year
+    if rule.needs_line and ctx.config.line_for(year) is None:
+        return f"配置中没有{year}年的监测标准，{rule.code} {rule.name}未运行"
+    if rule.needs_year:
+        table, column = rule.needs_year.split(".")
+        (n,) = con.execute(f"SELECT count(*) FROM {table} WHERE {column} = ?", [year]).fetchone()
+        if not n:
+            return f"{_label(table)}没有{year}年度的记录，{rule.code} {rule.name}不作判断"
+    return None
+
+
+def partly_checked(ctx, rule: Rule) -> str | None:
+    """For a rule over several optional tables (`needs_any`): which of them were absent this run."""
+    absent = [t for t in rule.needs_any if not ctx.table_present(t)]
+    if rule.needs_any and absent and len(absent) < len(rule.needs_any):
+        return f"本次未收到{'、'.join(_label(t) for t in absent)}数据，{rule.code} 只比对了收到的部分"
+    return None
