@@ -287,6 +287,8 @@ def _place_sql(con, table: str) -> str:
     source_checks has no county column and township names repeat across counties (城关镇), so in
     a province inbox a township is written qualified by its county; the scorecard splits it again.
     """
+    if not any(c.type == "township" for c in spec(table).columns):
+        return "NULL::VARCHAR"  # a register without townships (the 负面清单) has no per-township rows
     counties = con.execute(f"SELECT count(DISTINCT county) FROM {table}").fetchone()[0]
     return "township" if counties <= 1 else "CASE WHEN township IS NOT NULL THEN county || '/' || township END"
 

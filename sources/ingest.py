@@ -42,7 +42,7 @@ import polars as pl
 from sources import normalise as nz
 from sources.national import reshape_national
 from sources.read import SUPPORTED, Grid, ReadError, read_grids
-from sources.spec import Spec, department_tables, header_key, specs_for_folder
+from sources.spec import Spec, department_specs, department_tables, header_key, specs_for_folder
 
 HEADER_SCAN_ROWS = 30
 FOOTER = (
@@ -746,6 +746,11 @@ def _single_roster_county(ctx, con) -> str | None:
     return got[0][0]
 
 
+def _placed_tables() -> list[str]:
+    """Department tables that carry a township (the 负面清单 registers do not)."""
+    return [s.table for s in department_specs() if any(c.type == "township" for c in s.columns)]
+
+
 def _resolve_townships(ctx, con) -> dict[str, dict[str, int]]:
     rows = []
     single = _single_roster_county(ctx, con)
@@ -768,7 +773,7 @@ def _resolve_townships(ctx, con) -> dict[str, dict[str, int]]:
     con.execute("ALTER TABLE _town_names ADD COLUMN stem VARCHAR")
     con.execute(f"UPDATE _town_names SET stem = {_KEY_SQL.format(x='name')}")
     out = {}
-    for table in department_tables():
+    for table in _placed_tables():
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE _town_map AS
             WITH raw AS (SELECT DISTINCT county, township_raw FROM {table}
