@@ -46,6 +46,7 @@ from pathlib import Path
 
 import polars as pl
 
+from checks.registry import family
 from checks.sql import SQL_DIR, set_parameters
 from sources.normalise import clean, date_value, id_strip, name, nfkc
 from sources.read import ReadError, read_excel
@@ -325,6 +326,8 @@ def apply_feedback(ctx) -> dict:
       Not evaluated when this run has no roster (the run summary says so).
     - 整改未生效: the latest result 已整改, dated before this run's as-of date, and the error
       still fires in this run.
+    - A logic error whose rule names a suppress_on result (L26: 不属实, the household's special
+      hardship verified) is suppressed like a warning, until its records change.
     """
     con = ctx.con
     set_parameters(con, ctx.config, ctx.as_of, ctx.run_id)
@@ -332,6 +335,9 @@ def apply_feedback(ctx) -> dict:
     if not roster:
         ctx.skip("check", "核实属实未纳入", "no roster households in this run")
     con.execute(f"SET VARIABLE fb_roster_present = {'true' if roster else 'false'}")
+    con.execute("CREATE OR REPLACE TEMP TABLE fb_suppressible (rule_code VARCHAR, result VARCHAR)")
+    con.executemany("INSERT INTO fb_suppressible VALUES (?, ?)",
+                    [(r.code, r.suppress_on) for r in family("L") if r.suppress_on])
     before = con.execute("SELECT count(*) FROM warnings WHERE run_id = ?", [ctx.run_id]).fetchone()[0]
     con.execute((FEEDBACK_SQL / "apply.sql").read_text(encoding="utf-8"))
     w = con.execute(
@@ -339,11 +345,11 @@ def apply_feedback(ctx) -> dict:
         " count(*) FILTER (WHERE flag = '核实属实未纳入'), count(*)"
         " FROM warnings WHERE run_id = ?", [ctx.run_id]).fetchone()
     e = con.execute(
-        "SELECT count(*) FILTER (WHERE verification IS NOT NULL), count(*) FILTER (WHERE flag = '整改未生效')"
-        " FROM logic_errors WHERE run_id = ?", [ctx.run_id]).fetchone()
+        "SELECT count(*) FILTER (WHERE verification IS NOT NULL), count(*) FILTER (WHERE flag = '整改未生效'),"
+        " count(*) FILTER (WHERE suppressed) FROM logic_errors WHERE run_id = ?", [ctx.run_id]).fetchone()
     ctx.notes["apply_feedback"] = result = {
         "warnings_verified": w[0], "suppressed": w[1], "核实属实未纳入": w[2], "relisted": w[3] - before,
-        "logic_errors_verified": e[0], "整改未生效": e[1],
+        "logic_errors_verified": e[0], "整改未生效": e[1], "logic_errors_suppressed": e[2],
     }
     return result
 

@@ -57,11 +57,13 @@ def _run(ctx: RunContext, cur) -> dict[str, int]:
         if partial:
             ctx.skip("partial", rule.code, partial)
         select = rule_sql(rule.code).strip().rstrip(";")
+        key = "evidence_key" if rule.suppress_on else "NULL"
         t0 = time.perf_counter()
         cur.execute(
             "INSERT INTO logic_errors"
-            " (run_id, rule_code, household_id, id_number, name, county, township, village, detail)"
-            f" SELECT ?, ?, household_id, id_number, name, county, township, village, detail FROM ({select})",
+            " (run_id, rule_code, household_id, id_number, name, county, township, village, detail, evidence_key)"
+            f" SELECT ?, ?, household_id, id_number, name, county, township, village, detail, {key}"
+            f" FROM ({select})",
             [ctx.run_id, rule.code],
         )
         seconds[rule.code] = round(time.perf_counter() - t0, 3)

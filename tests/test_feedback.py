@@ -578,3 +578,39 @@ def test_member_row_with_mangled_id_matches_by_name(county):
     apply_feedback(ctx)
     assert ctx.con.execute("SELECT name, verification, flag FROM logic_errors ORDER BY name").fetchall() == [
         ("李小三", None, None), ("李小二", "已整改", "整改未生效")]
+
+
+def test_l26_verified_not_true_is_suppressed_until_a_new_holding(tmp_path):
+    """Ganzi 第五条: a township's 不属实 on L26 records the household's special hardship as verified;
+    the next nights hold the finding back (已核实) until the registers show a new holding."""
+    out, inbox = tmp_path / "out", tmp_path / "inbox"
+    (inbox / "feedback").mkdir(parents=True)
+
+    def l26(ctx, hh, key):
+        ctx.con.execute(
+            "INSERT INTO logic_errors (run_id, rule_code, household_id, county, township, village, detail,"
+            " evidence_key) VALUES (?, 'L26', ?, ?, '红山镇', '一村', '负面清单', ?)",
+            [ctx.run_id, hh, COUNTY, key])
+
+    ctx = new_ctx(out, inbox, date(2026, 11, 24))
+    add_households(ctx, [("H001", "红山镇", "边缘易致贫户"), ("H002", "红山镇", "边缘易致贫户")])
+    l26(ctx, "H001", "car")
+    l26(ctx, "H002", "house")
+    publish(ctx)
+    sent = tmp_path / f"{COUNTY}_红山镇_2026-11-24.xlsx"
+    write_township_workbook(sent, [], [
+        {"村": "一村", "户编号": "H001", "错误规则": "L26 负面清单情形（富人戴穷帽）"},
+        {"村": "一村", "户编号": "H002", "错误规则": "L26 负面清单情形（富人戴穷帽）"}])
+    fill_like_a_clerk(sent, "逻辑错误", {("L26", "H001"): ("不属实", "张三", "2026-12-01"),
+                                        ("L26", "H002"): ("不属实", "张三", "2026-12-01")},
+                      inbox / "feedback" / sent.name)
+
+    ctx2 = new_ctx(out, inbox, date(2026, 12, 2))
+    add_households(ctx2, [("H001", "红山镇", "边缘易致贫户"), ("H002", "红山镇", "边缘易致贫户")])
+    assert read_feedback(ctx2)["recorded"] == 2
+    l26(ctx2, "H001", "car")              # the same holding as the verified workbook showed
+    l26(ctx2, "H002", "house+car")        # a new holding since
+    result = apply_feedback(ctx2)
+    got = dict(ctx2.con.execute("SELECT household_id, suppressed FROM logic_errors ORDER BY 1").fetchall())
+    assert got == {"H001": True, "H002": False} and result["logic_errors_suppressed"] == 1
+    ctx2.con.close()

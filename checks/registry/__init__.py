@@ -15,6 +15,8 @@ in W.toml, L.toml and S.toml beside this file, one table per rule, e.g.:
                                   # named in the summary as not checked)
     needs_year = "health_enrolment.year"  # table.column that must hold the as-of year, else skipped
     needs_line = false            # true when it needs the monitoring line of the as-of year
+    suppress_on = "不属实"        # L only: this 核实结果 suppresses the error for suppress_days unless
+                                  # its records change (the rule's SQL then returns evidence_key)
     risk_type = "因病"            # W only
     verify_within = "30 days"     # W only: "N days" / "N working days" / "N months"
     suggestion = "…"              # 整改建议 / 核实要点 shown to townships
@@ -45,6 +47,7 @@ class Rule:
     needs_any: tuple[str, ...] = field(default_factory=tuple)
     needs_year: str = ""
     needs_line: bool = False
+    suppress_on: str = ""  # L only: a 核实结果 that suppresses the error like a warning (L26: 不属实)
     risk_type: str = ""
     verify_within: str = ""
     suggestion: str = ""

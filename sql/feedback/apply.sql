@@ -134,3 +134,40 @@ WHERE e.run_id = getvariable('run_id')
   AND e.household_id IS NOT DISTINCT FROM l.household_id
   AND e.id_number IS NOT DISTINCT FROM l.id_number
   AND e.township IS NOT DISTINCT FROM l.township;
+
+-- Logic errors a township may verify away (the registry's suppress_on: L26 verified 不属实 records
+-- that the household's special hardship was verified, Ganzi 第五条): suppressed like a warning —
+-- for suppress_days after 核实日期, unless the records behind it changed (evidence_key) since the
+-- workbook that was verified. fb_suppressible (rule_code, result) is set from the registry.
+CREATE OR REPLACE TEMP TABLE fb_latest_e AS
+WITH ref AS (
+    SELECT e.rule_code, e.household_id, e.id_number, e.evidence_key,
+           r.as_of_date AS run_as_of, r.finished_at AS run_finished, e.run_id
+    FROM hist.logic_errors AS e
+    JOIN hist.runs AS r USING (run_id)
+    WHERE r.status = 'completed' AND r.as_of_date <= getvariable('as_of')
+      AND e.rule_code IN (SELECT rule_code FROM fb_suppressible)
+)
+SELECT l.*, ref.evidence_key AS ref_evidence_key, ref.run_id IS NOT NULL AS has_ref
+FROM fb_latest AS l
+JOIN fb_suppressible AS s ON s.rule_code = l.rule_code AND s.result = l.result
+LEFT JOIN ref
+  ON ref.rule_code = l.rule_code
+ AND ref.household_id IS NOT DISTINCT FROM l.household_id
+ AND ref.id_number IS NOT DISTINCT FROM l.id_number
+QUALIFY row_number() OVER (
+    PARTITION BY l.rule_code, l.household_id, l.id_number
+    ORDER BY (ref.run_as_of <= l.ref_date) DESC,
+             CASE WHEN ref.run_as_of <= l.ref_date THEN ref.run_as_of END DESC NULLS LAST,
+             ref.run_as_of ASC, ref.run_finished DESC
+) = 1;
+
+UPDATE logic_errors AS e SET
+    suppressed = (getvariable('as_of') <= l.verified_on + CAST(getvariable('suppress_days') AS INTEGER)
+                  AND (NOT l.has_ref OR e.evidence_key IS NOT DISTINCT FROM l.ref_evidence_key))
+FROM fb_latest_e AS l
+WHERE e.run_id = getvariable('run_id')
+  AND e.rule_code = l.rule_code
+  AND e.household_id IS NOT DISTINCT FROM l.household_id
+  AND e.id_number IS NOT DISTINCT FROM l.id_number
+  AND e.township IS NOT DISTINCT FROM l.township;

@@ -54,12 +54,13 @@ CREATE TABLE IF NOT EXISTS logic_errors (
     township        VARCHAR,
     village         VARCHAR,
     detail          VARCHAR,
+    evidence_key    VARCHAR,
     verification    VARCHAR,
     verified_on     DATE,
     suppressed      BOOLEAN NOT NULL DEFAULT false,
     flag            VARCHAR
 );
-COMMENT ON TABLE logic_errors IS '逻辑错误 Roster logic errors L01…L24: one row per household (household-level) or per member row (person-level) per run.';
+COMMENT ON TABLE logic_errors IS '逻辑错误 Roster logic errors L01…L27: one row per household (household-level) or per member row (person-level) per run.';
 COMMENT ON COLUMN logic_errors.run_id IS '运行编号 The run.';
 COMMENT ON COLUMN logic_errors.rule_code IS '错误规则 L01…L24 (rules.md).';
 COMMENT ON COLUMN logic_errors.household_id IS '户编号 Household.';
@@ -69,6 +70,7 @@ COMMENT ON COLUMN logic_errors.county IS '县 County.';
 COMMENT ON COLUMN logic_errors.township IS '乡镇 Township.';
 COMMENT ON COLUMN logic_errors.village IS '村 Village.';
 COMMENT ON COLUMN logic_errors.detail IS '错误说明 What is wrong, in plain Chinese, with the values.';
+COMMENT ON COLUMN logic_errors.evidence_key IS '依据指纹 For rules a township may verify away (L26): a digest of the records behind the error; a new holding changes it and lifts the suppression.';
 COMMENT ON COLUMN logic_errors.verification IS '核实结果 Latest result returned by the township (已整改 / 不属实), or null.';
 COMMENT ON COLUMN logic_errors.verified_on IS '核实日期 Date of that verification.';
 COMMENT ON COLUMN logic_errors.suppressed IS '暂停 Reserved for symmetry with warnings; logic errors are not suppressed.';
