@@ -630,3 +630,62 @@ def test_xlsx_with_household_cells_merged_down_over_members(tmp_path):
     assert [(r["household_id"], r["name"], r["source_row"]) for r in got] == [
         ("H1", "张三", 4), ("H1", "李四", 5), ("H1", "张小", 6), ("H2", "赵六", 7), ("H2", "赵五", 8)]
     accounting_holds(ctx)
+
+
+# ---------------------------------------------------------------- the new departments, as inputs.md writes them
+
+def test_negative_list_workbook_of_four_registers_and_new_department_csvs(tmp_path):
+    """One 负面清单 workbook holding the four registers as sheets (plus a 说明 sheet), each recognised by
+    its headers (aliases included); 人社 as a GBK CSV with a title and footer; 水利 as tab-separated."""
+    ctx = make_ctx(tmp_path)
+    path = ctx.inbox / "negative_list" / "负面清单比对数据.xlsx"
+    path.parent.mkdir(parents=True)
+    wb = xlsxwriter.Workbook(str(path))
+    sheets = {
+        "车辆": (["机动车所有人", "身份证明号码", "号牌号码", "车辆类型", "初次登记日期", "机动车状态"],
+                 [["张三", A, "甘A·12345", "小型轿车", "2023-05-02", "正常"],
+                  ["李四", "6.20422E+17", "甘A·54321", "三轮汽车", "2023-05-02", "正常"]]),
+        "不动产": (["权利人姓名", "证件号码", "坐落", "房屋性质", "登记日期", "权属状态"],
+                   [["张三", A, "某小区1-101", "商品房", "2022/1/1", "现势"]]),
+        "市场主体": (["法定代表人（负责人、经营者）", "身份证号", "企业名称", "企业类型", "注册资本（万元）", "成立日期",
+                      "经营状态"],
+                     [["王五", B, "某某商贸有限公司", "有限责任公司", "50", "2020年1月1日", "存续"]]),
+        "财政供养": (["姓名", "公民身份号码", "工作单位", "编制类型", "在职状态"],
+                     [["赵六", C, "某局", "公务员", "在职"]]),
+        "说明": (["本表为比对数据"], []),
+    }
+    for name, (headers, data) in sheets.items():
+        ws = wb.add_worksheet(name)
+        ws.write(0, 0, f"XX县{name}信息")
+        ws.write_row(2, 0, headers)
+        for i, r in enumerate(data, start=3):
+            ws.write_row(i, 0, r)
+        ws.write(3 + len(data), 0, "制表人：某某")
+    wb.close()
+    write(ctx.inbox / "human_resources" / "失业登记.csv",
+          "XX县失业登记名册\n"
+          "姓名,身份证号码,乡镇(街道),村(社区),失业登记日期,再就业日期,失业原因,登记状态\n"
+          f"张三,{A},红山乡,一村,2026/3/5,,企业裁员,有效\n"
+          "合计,1人,,,,,,\n", encoding="gbk")
+    write(ctx.inbox / "water" / "饮水评价.csv",
+          "户主姓名\t户主身份证号\t乡镇\t村\t水量达标\t水质达标\t取水方便\t供水保证率达标\t核查日期\n"
+          f"张三\t{A}\t红山镇\t一村\t是\t否\t是\t是\t2026-05-01\n")
+    for folder in ("negative_list", "human_resources", "water"):
+        ingest_folder(ctx, folder)
+    accounting_holds(ctx)
+    count = {t: rows(ctx, f"SELECT count(*) AS n FROM {t}")[0]["n"] for t in
+             ("vehicles", "property_titles", "market_entities", "public_payroll", "hr_unemployment",
+              "water_assessments")}
+    assert count == {"vehicles": 1, "property_titles": 1, "market_entities": 1, "public_payroll": 1,
+                     "hr_unemployment": 1, "water_assessments": 1}
+    assert rows(ctx, "SELECT source_table, row_number FROM rejects") == [
+        {"source_table": "vehicles", "row_number": 5}]
+    ent = rows(ctx, "SELECT name, capital, founded_date, entity_status FROM market_entities")[0]
+    assert ent == {"name": "王五", "capital": Decimal("50.00"), "founded_date": date(2020, 1, 1),
+                   "entity_status": "存续"}
+    assert rows(ctx, "SELECT registered_date, reemployed_date FROM hr_unemployment") == [
+        {"registered_date": date(2026, 3, 5), "reemployed_date": None}]
+    assert rows(ctx, "SELECT quality_ok, assessed_date FROM water_assessments") == [
+        {"quality_ok": "否", "assessed_date": date(2026, 5, 1)}]
+    skipped = rows(ctx, "SELECT sheet, status FROM input_files WHERE folder = 'negative_list' AND status <> 'loaded'")
+    assert skipped == [{"sheet": "说明", "status": "skipped"}]
