@@ -35,7 +35,7 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-from checks.registry import Rule, family, rules
+from checks.registry import Rule, department_of, family, rules
 
 MAX_CELL = 32000
 
@@ -54,7 +54,6 @@ ID_HEADERS = {"户编号", "户主证件号码", "证件号码"}
 WARNING_RESULTS = ["属实-已纳入监测", "属实-已落实帮扶", "属实-暂不纳入", "不属实"]
 ERROR_RESULTS = ["已整改", "不属实"]
 OUT_OF_ROSTER = "非建档立卡/监测户"
-SOURCE_NAMES = {"roster": "监测系统"}
 
 # The roster's own tables and the column whose newest value says how fresh they are; the
 # department tables follow from their specs (S09's own rule, checks/source_checks.newest_sql).
@@ -196,7 +195,7 @@ def _warning_cells(row: dict, registry: dict[str, Rule]) -> list:
         row["village"], row["household_id"], row["name"], row["id_number"], row["household_size"],
         _household_type(row), _rule_label(row["rule_code"], registry), row["risk_type"],
         _marked(row["flag"], row["evidence"]),
-        SOURCE_NAMES.get(rule.source, rule.source) if rule else "", row["status"], row["first_seen_date"],
+        department_of(rule) if rule else "", row["status"], row["first_seen_date"],
         row["deadline"], _cadre(row) if row["in_roster"] else "",
         row["verification"], row["verifier"], row["verified_on"],
     ]
@@ -382,7 +381,7 @@ def _write_notes(w: _Writer, ctx, county: str, township: str | None, listed: lis
         period = (rule.verify_within.replace("working days", "个工作日").replace("days", "天")
                   .replace("months", "个月").replace(" ", "")) if rule.verify_within else "—"
         cells = [rule.code, rule.name, describe(rule, ctx.config, ctx.as_of), rule.risk_type or "—", period,
-                 SOURCE_NAMES.get(rule.source, rule.source)]
+                 department_of(rule)]
         for c, v in enumerate(cells):
             ws.write_string(r, c, _text(v), w.cell)
         ws.write_number(r, 6, counts.get(rule.code, 0), w.cell)

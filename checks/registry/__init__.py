@@ -9,7 +9,6 @@ in W.toml, L.toml and S.toml beside this file, one table per rule, e.g.:
     level = "household"           # household / person / source
     dimension = "policy"          # completeness / validity / consistency / policy
     severity = "high"             # high / medium / low
-    source = "医保"               # department the signal comes from ("roster" for roster-only rules)
     needs = ["health_settlements"]  # tables that must be present, else the rule is skipped
     needs_any = []                # of these tables at least one must be present (the others are
                                   # named in the summary as not checked)
@@ -42,7 +41,6 @@ class Rule:
     level: str
     dimension: str = ""
     severity: str = ""
-    source: str = ""
     needs: tuple[str, ...] = field(default_factory=tuple)
     needs_any: tuple[str, ...] = field(default_factory=tuple)
     needs_year: str = ""
@@ -65,6 +63,16 @@ def rules() -> dict[str, Rule]:
             fields["needs_any"] = tuple(fields.get("needs_any", ()))
             out[code] = Rule(code=code, **fields)
     return dict(sorted(out.items()))
+
+
+def department_of(rule: Rule) -> str:
+    """The department(s) a rule's signal comes from (来源部门), from the specs of the tables it
+    needs; 监测系统 for a rule over the roster alone."""
+    from sources.spec import department_specs
+
+    by_table = {s.table: s.department for s in department_specs()}
+    names = [by_table[t] for t in (*rule.needs, *rule.needs_any) if t in by_table]
+    return "、".join(dict.fromkeys(names)) or "监测系统"
 
 
 def family(prefix: str) -> list[Rule]:
