@@ -57,7 +57,6 @@ family = "W"
 level = "household"
 dimension = "policy"
 severity = "medium"
-source = "林草"
 needs = ["households", "members", "forestry_rangers"]
 risk_type = "因务工就业不稳"
 verify_within = "30 days"

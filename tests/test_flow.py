@@ -87,7 +87,8 @@ def test_unchanged_folders_are_copied_not_reread(county, tmp_path):
     config, out = county[1], tmp_path / "out"
     first = _run(inbox, config, out)
     second = _run(inbox, config, out, as_of=date(2026, 11, 25))
-    assert second.notes["reused"] == {f: first.run_id for f in flow.DEPARTMENT_FOLDERS}
+    sent = sorted(p.name for p in inbox.iterdir())
+    assert second.notes["reused"] == {f: first.run_id for f in sent}
     def file_skips(ctx):
         return sorted((e["kind"], e["name"]) for e in ctx.skipped if e["kind"] in ("file", "sheet"))
     assert file_skips(first) == [("sheet", "civil_affairs/低保名册.xlsx[说明]")]
@@ -123,7 +124,8 @@ def test_a_roster_change_rereads_only_the_roster_and_an_earlier_date_rereads_all
     members.write_bytes(members.read_bytes() + "H00001,新生儿,".encode() + id_number(777, "20260101").encode()
                         + ",女,之孙女,非在校生,健康,无劳动力,是,否,否,正常\n".encode())
     second = _run(inbox, county[1], out)
-    assert second.notes["reused"] == {f: first.run_id for f in flow.DEPARTMENT_FOLDERS if f != "roster"}
+    sent = sorted(p.name for p in inbox.iterdir())
+    assert second.notes["reused"] == {f: first.run_id for f in sent if f != "roster"}
     con = _catalogue(out)
     assert con.execute("SELECT count(*) FROM members WHERE run_id = ?", [second.run_id]).fetchone()[0] == 81
     towns = con.execute("SELECT run_id, count(township) FROM health_settlements GROUP BY ALL").fetchall()
