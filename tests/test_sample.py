@@ -17,12 +17,13 @@ import pytest
 
 from samplegen.base import check_char
 from samplegen.generate import RULES, generate
+from sources.spec import inbox_folders
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
 INBOX = SAMPLE / "inbox"
 MANIFEST = json.loads((SAMPLE / "manifest.json").read_text(encoding="utf-8"))
-FOLDERS = ["roster", "civil_affairs", "health_insurance", "education", "housing", "disability"]
+FOLDERS = inbox_folders()
 
 
 def files(root: Path) -> dict[str, bytes]:
