@@ -229,7 +229,7 @@ HEADERS = {
     },
     "vehicles": {
         "county": "县",
-        "name": "机动车所有人",
+        "name": "车主姓名",
         "id_number": "身份证明号码",
         "plate": "号牌号码",
         "vehicle_type": "车辆类型",
@@ -238,8 +238,8 @@ HEADERS = {
     },
     "property_titles": {
         "county": "县",
-        "name": "权利人",
-        "id_number": "权利人证件号",
+        "name": "权利人姓名",
+        "id_number": "证件号码",
         "location": "坐落",
         "property_kind": "房屋性质",
         "registered_date": "登记日期",
@@ -338,6 +338,11 @@ TITLES = {
     "members": "{county}{year}年防返贫监测家庭成员信息表",
     "civil_affairs_assistance": "{county}{year}年{month}月城乡低保特困及临时救助对象名册",
     "housing_assessments": "{county}农村房屋安全性鉴定结果汇总表（{year}年）",
+    "emergency_disasters": "{county}{year}年自然灾害受灾户台账",
+    "finance_microloans": "{county}脱贫人口小额信贷明细（截至{year}年{month}月）",
+    "vehicles": "{county}建档立卡及监测对象机动车登记比对结果",
+    "property_titles": "{county}不动产登记比对结果",
+    "market_entities": "{county}市场主体登记比对结果",
 }
 FULL = str.maketrans("0123456789", "０１２３４５６７８９")
 EXPORT_MEASURES = [
