@@ -1,6 +1,6 @@
 """The sample county (or province) generator behind `fangpin generate`.
 
-Writes OUT/inbox/ (the six department folders of inputs.md), OUT/fangpin.toml and
+Writes OUT/inbox/ (the folders of inputs.md, from the specs), OUT/fangpin.toml and
 OUT/manifest.json. Deterministic by seed: the same arguments give byte-identical files
 (no timestamps anywhere; xlsx core properties are pinned). The first county is written with
 every quirk inputs.md promises (GBK / UTF-8-BOM / tab CSV, xlsx with title and footer rows,
@@ -13,7 +13,7 @@ The manifest says what a reader must find: per table the normalised row count, t
 (unrecoverable Excel-mangled IDs, added as extra rows so that no rule outcome depends on
 them), exact duplicate rows, sheets to skip, unresolvable township spellings, S07
 certificate mismatches and the other source flaws (S03-S06), and for every rule the planted
-keys and the near misses. Each county holds about 170 planted households; the background
+keys and the near misses. Each county holds about 210 planted households; the background
 fills the rest of its share of `households` (at least 30), so very small requests give a
 little more than asked.
 """
@@ -619,7 +619,8 @@ class Writer:
     def write_all(self) -> None:
         self.roster()
         for table in DEPARTMENT_TABLES:
-            self.department(table)
+            if table in HEADERS and table in self.c.tables:  # a table the generator knows
+                self.department(table)
         self.shared_workbooks()
 
     # -- text forms, quirks --------------------------------------------------------------------
