@@ -310,6 +310,16 @@ def _add_rejects(ctx, con, suite: SourceSuite, code: str, reason_sql: str, by_co
     or taken as is when it is a canonical name.
     """
     table = suite.table
+    if not any(c.type == "township" for c in spec(table).columns):
+        # a register without townships (the 负面清单): its rejects count for the whole extract only
+        (n,) = con.execute(
+            f"SELECT count(*) FROM rejects WHERE run_id = ? AND source_table = ? AND {reason_sql}",
+            [ctx.run_id, table]).fetchone()
+        if n:
+            by_code[code][None][0] += n
+            by_code[code][None][1] += n
+            details[code].append(f"{label} {n} 行")
+        return
 
     def raw_of(headers) -> str:
         if not headers:

@@ -194,6 +194,18 @@ RISK_TYPES = [
     "因务工就业不稳",
     "缺劳动力",
 ]
+UNEMPLOYMENT_REASONS = ["企业裁员", "劳动合同到期", "个人原因", "企业关停", "其他"]
+DISASTER_TYPES = ["洪涝", "干旱", "风雹", "地震", "地质灾害", "低温冷冻", "雪灾", "火灾"]
+LENDERS = ["县农村商业银行", "中国农业银行", "中国邮政储蓄银行", "县村镇银行"]
+WORKING_VEHICLES = ["三轮汽车", "低速货车", "摩托车", "拖拉机", "轻型货车"]
+EMPLOYERS = [
+    "县农业农村局",
+    "县人民医院",
+    "县第一中学",
+    "乡镇卫生院",
+    "县自然资源局",
+    "乡镇人民政府",
+]
 DIS_CATEGORIES = ["视力", "听力", "言语", "肢体", "智力", "精神", "多重"]
 DIS_GRADES = ["一级", "二级", "三级", "四级"]
 CN_NUM = "一二三四五六七八九"
@@ -529,6 +541,7 @@ def build_background(
     c.tables["measures"] = meas
     c.tables["_others"] = oth
     departments(rng, c, mem, hh, oth, as_of, at_risk)
+    registers(rng, c, mem, oth, as_of, mon, exit_year > 0)
 
 
 def assign_ids(df: pl.DataFrame, code: str, rng, offset: int = 0) -> pl.DataFrame:
@@ -843,4 +856,266 @@ def grade_expr() -> pl.Expr:
         .when(pl.col("stage").is_in(["高中", "中职"]))
         .then(pl.concat_str([pl.lit("高"), (age - 14).clip(1, 3).cast(pl.String)]))
         .otherwise(pl.concat_str([pl.lit("大"), (age - 17).clip(1, 4).cast(pl.String)]))
+    )
+
+
+def registers(
+    rng, c: County, mem: pl.DataFrame, oth: pl.DataFrame, as_of: date, mon, former
+) -> None:
+    """人社, 应急管理, 水利, 金融 and the four 负面清单 registers, at realistic volumes, none firing:
+    unemployment registrations (about 3 % of adults) recent, closed (注销) or followed by
+    re-employment; disasters (about 2 % of households) with slight damage and small losses in the
+    window, heavier ones only before it; a passing water assessment per roster household (some
+    households with an older failing one fixed since); microloans for about 10 % of former-poor
+    households, current or settled; and a few vehicles, titles, businesses and payroll rows, for
+    out-of-roster people and non-monitored households, or of kinds L26 does not count.
+    Each dated table has a record from the last days, so no extract is stale (S09)."""
+    a = np.datetime64(as_of.isoformat())
+    base = ["name", "id_number", "township", "village"]
+
+    def days(lo, hi, size):
+        return (a - rng.integers(lo, hi, size).astype("timedelta64[D]")).astype("datetime64[D]")
+
+    def fresh(dates: np.ndarray, back: int = 3) -> np.ndarray:
+        if len(dates):
+            dates = dates.copy()
+            dates[0] = a - np.timedelta64(back, "D")
+        return dates
+
+    def choose(values: list, n: int, p=None) -> pl.Series:
+        return pl.Series(pick(rng, values, n, p=p).astype(str), dtype=pl.String)
+
+    def sample(df: pl.DataFrame, fraction: float) -> pl.DataFrame:
+        return df.sample(fraction=fraction, seed=int(rng.integers(1 << 30)))
+
+    def as_date(x) -> pl.Series:
+        return pl.Series(np.asarray(x).astype("datetime64[D]")).cast(pl.Date)
+
+    act = mem.filter(pl.col("status") == "正常")
+    hh_of = act["hh"].to_numpy()
+    act = act.with_columns(_mon=pl.Series(mon[hh_of]), _former=pl.Series(former[hh_of]))
+    heads = act.filter(pl.col("pos") == 0)
+    working = pl.col("age").is_between(16, 64)
+
+    # 人社: unemployment registrations of working-age people
+    un = pl.concat(
+        [
+            sample(act.filter(working), 0.03).select(base),
+            sample(oth.filter(working), 0.03).select(base),
+        ]
+    )
+    n = un.height
+    kind = rng.choice(3, size=n, p=[0.4, 0.45, 0.15])  # recent / re-employed since / 注销
+    reg = fresh(np.where(kind == 0, days(0, 90, n), days(90, 1000, n)))
+    kind[:1] = 0
+    gap = (a - reg).astype(int)
+    reemp = reg + (rng.random(n) * gap).astype(int).astype("timedelta64[D]")
+    un = un.with_columns(
+        registered_date=as_date(reg),
+        reemployed_date=as_date(np.where(kind == 1, reemp, np.datetime64("NaT"))),
+        reason=choose(UNEMPLOYMENT_REASONS, n),
+        registration_status=pl.Series(np.where(kind == 2, "注销", "有效")),
+    )
+
+    # 应急管理: one row per affected household, under the head's ID
+    dis = pl.concat([sample(heads, 0.02).select(base), sample(oth, 0.005).select(base)])
+    n = dis.height
+    old = rng.random(n) < 0.3
+    old[:1] = False
+    loss = np.where(old, rng.uniform(1000, 40000, n), rng.uniform(300, 9000, n)).round(0)
+    relief = np.round(loss * rng.uniform(0, 0.5, n), 0)
+    dis = dis.with_columns(
+        disaster_type=choose(DISASTER_TYPES, n),
+        disaster_date=as_date(fresh(np.where(old, days(366, 1500, n), days(0, 365, n)), 10)),
+        house_damage=pl.Series(
+            np.where(
+                old,
+                pick(rng, ["倒塌", "严重损坏", "一般损坏"], n),
+                pick(rng, ["一般损坏", "未受损"], n),
+            )
+        ),
+        direct_loss=loss,
+        relief_paid=pl.Series(np.where(rng.random(n) < 0.2, np.nan, relief)).fill_nan(None),
+    )
+
+    # 水利: a passing assessment per roster household (its head), some out-of-roster people;
+    # 2 % of heads also carry an older failing one, fixed since; a few indicators left empty
+    wa = pl.concat([heads.select(base), sample(oth, 0.05).select(base)])
+    n = wa.height
+    wdate = fresh(days(0, 700, n), 2)
+    ok = {
+        k: np.full(n, "是", dtype=object)
+        for k in ("quantity_ok", "quality_ok", "access_ok", "reliability_ok")
+    }
+    for k in ok:
+        ok[k][rng.random(n) < 0.003] = None
+    wa = wa.with_columns(
+        assessed_date=as_date(wdate), **{k: pl.Series(v, dtype=pl.String) for k, v in ok.items()}
+    )
+    redo = np.flatnonzero(rng.random(n) < 0.02)
+    if len(redo):
+        earlier = wa[redo].with_columns(
+            assessed_date=as_date(
+                wdate[redo] - rng.integers(30, 400, len(redo)).astype("timedelta64[D]")
+            ),
+            quality_ok=choose(["否", "是"], len(redo)),
+            access_ok=pl.lit("否"),
+        )
+        wa = pl.concat([wa, earlier])
+
+    # 金融: about 10 % of former-poor households borrow (the head); loans run three years
+    lo = pl.concat(
+        [sample(heads.filter(pl.col("_former")), 0.1).select(base), sample(oth, 0.003).select(base)]
+    )
+    n = lo.height
+    issued = fresh(days(10, 1800, n), 10)
+    due = issued + np.timedelta64(1095, "D")
+    amount = (rng.integers(10, 51, n) * 1000).astype(float)
+    done = due < a
+    late = ~done & (rng.random(n) < 0.05)
+    ext = ~done & ~late & (rng.random(n) < 0.05)
+    lo = lo.with_columns(
+        lender=choose(LENDERS, n),
+        amount=amount,
+        issued_date=as_date(issued),
+        due_date=as_date(np.where(ext, due + np.timedelta64(365, "D"), due)),
+        balance=np.where(done, 0.0, np.round(amount * rng.uniform(0.2, 1.0, n), 0)),
+        overdue_days=pl.Series(np.where(late, rng.integers(1, 20, n), 0), dtype=pl.Int32),
+        loan_status=pl.Series(
+            np.where(done, "结清", np.where(late, "逾期", np.where(ext, "展期", "正常")))
+        ),
+    )
+
+    # 负面清单: out-of-roster people and non-monitored households hold anything; monitored
+    # households only what L26 does not count (working vehicles, 自建房 / 安置房, cooperatives,
+    # small 个体工商户, cancelled records, former staff)
+    adult = pl.col("age") >= 18
+    free = pl.concat(
+        [
+            sample(oth.filter(adult), 0.08).select(base),
+            sample(act.filter(adult & ~pl.col("_mon")), 0.02).select(base),
+        ]
+    )
+    watched = sample(act.filter(adult & pl.col("_mon")), 0.04).select(base)
+
+    def plates(k):
+        return np.char.add(
+            "甘" + np.array(list("ABCDEJKL"))[rng.integers(8, size=k)].astype(object),
+            np.char.zfill(rng.integers(0, 100000, k).astype(str), 5),
+        ).astype(object)
+
+    nf, nw = free.height, watched.height
+    vtypes = ["小型轿车", "小型普通客车", "轻型货车", "重型货车", "三轮汽车", "摩托车"]
+    veh = pl.concat(
+        [
+            free.with_columns(
+                vehicle_type=choose(vtypes, nf, p=[0.45, 0.15, 0.15, 0.05, 0.1, 0.1]),
+                vehicle_status=choose(["正常", "正常", "正常", "注销", "转出"], nf),
+            ),
+            watched.with_columns(
+                vehicle_type=choose(WORKING_VEHICLES, nw),
+                vehicle_status=choose(["正常", "报废"], nw, p=[0.9, 0.1]),
+            ),
+        ]
+    ).select("name", "id_number", "vehicle_type", "vehicle_status")
+    veh = veh.with_columns(
+        plate=pl.Series(plates(veh.height)),
+        registered_date=as_date(fresh(days(0, 4000, veh.height), 5)),
+    )
+
+    pf, pw = sample(free, 0.6), sample(watched, 0.5)
+    towns = np.array(c.townships, dtype=object)
+
+    def where(k):
+        return np.char.add(
+            towns[rng.integers(len(towns), size=k)].astype(str),
+            np.char.add(rng.integers(1, 200, k).astype(str), "号"),
+        ).astype(object)
+
+    prop = pl.concat(
+        [
+            pf.with_columns(
+                property_kind=choose(["商品房", "自建房", "其他"], pf.height, p=[0.6, 0.3, 0.1]),
+                title_status=choose(["现势", "现势", "现势", "注销"], pf.height),
+            ),
+            pw.with_columns(
+                property_kind=choose(["自建房", "安置房"], pw.height),
+                title_status=pl.lit("现势"),
+            ),
+        ]
+    ).select("name", "id_number", "property_kind", "title_status")
+    prop = prop.with_columns(
+        location=pl.Series(where(prop.height)),
+        registered_date=as_date(fresh(days(0, 5000, prop.height), 6)),
+    )
+
+    ef, ew = sample(free, 0.3), sample(watched, 0.4)
+    nef, new = ef.height, ew.height
+    etypes = ["有限责任公司", "个人独资企业", "个体工商户", "农民专业合作社"]
+    small = rng.random(new) < 0.5
+    ent = pl.concat(
+        [
+            ef.with_columns(
+                entity_type=choose(etypes, nef, p=[0.3, 0.1, 0.5, 0.1]),
+                capital=np.round(rng.uniform(1, 200, nef), 0),
+                entity_status=choose(
+                    ["存续", "在业", "注销", "吊销"], nef, p=[0.5, 0.3, 0.15, 0.05]
+                ),
+            ),
+            ew.with_columns(
+                entity_type=pl.Series(np.where(small, "个体工商户", "农民专业合作社")),
+                capital=np.where(
+                    small,
+                    np.round(rng.uniform(0.5, 9.5, new), 1),
+                    np.round(rng.uniform(5, 100, new), 0),
+                ),
+                entity_status=pl.lit("存续"),
+            ),
+        ]
+    ).select("name", "id_number", "entity_type", "capital", "entity_status")
+    ne = ent.height
+    kind_word = (
+        ent["entity_type"]
+        .replace_strict(
+            {
+                "有限责任公司": "商贸有限公司",
+                "个人独资企业": "建材经营部",
+                "个体工商户": "便民超市",
+                "农民专业合作社": "种养殖专业合作社",
+            }
+        )
+        .to_numpy()
+    )
+    ent = ent.with_columns(
+        entity_name=pl.Series(
+            np.char.add(
+                towns[rng.integers(len(towns), size=ne)].astype(str), kind_word.astype(str)
+            ).astype(object)
+        ),
+        founded_date=as_date(fresh(days(0, 6000, ne), 8)),
+    )
+
+    sf, sw = sample(free, 0.25), sample(watched, 0.1)
+    pay = pl.concat(
+        [
+            sf.with_columns(payroll_status=choose(["在职", "在职", "退休", "离职"], sf.height)),
+            sw.with_columns(payroll_status=pl.lit("离职")),
+        ]
+    ).select("name", "id_number", "payroll_status")
+    pay = pay.with_columns(
+        employer=choose(EMPLOYERS, pay.height),
+        staff_type=choose(["公务员", "参照公务员法管理", "事业编制", "其他"], pay.height),
+    )
+    cty = pl.lit(c.name)
+    c.tables.update(
+        {
+            "hr_unemployment": un.with_columns(county=cty),
+            "emergency_disasters": dis.with_columns(county=cty),
+            "water_assessments": wa.with_columns(county=cty),
+            "finance_microloans": lo.with_columns(county=cty),
+            "vehicles": veh.with_columns(county=cty),
+            "property_titles": prop.with_columns(county=cty),
+            "market_entities": ent.with_columns(county=cty),
+            "public_payroll": pay.with_columns(county=cty),
+        }
     )

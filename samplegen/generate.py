@@ -1,6 +1,6 @@
 """The sample county (or province) generator behind `fangpin generate`.
 
-Writes OUT/inbox/ (the six department folders of inputs.md), OUT/fangpin.toml and
+Writes OUT/inbox/ (the folders of inputs.md, from the specs), OUT/fangpin.toml and
 OUT/manifest.json. Deterministic by seed: the same arguments give byte-identical files
 (no timestamps anywhere; xlsx core properties are pinned). The first county is written with
 every quirk inputs.md promises (GBK / UTF-8-BOM / tab CSV, xlsx with title and footer rows,
@@ -13,7 +13,7 @@ The manifest says what a reader must find: per table the normalised row count, t
 (unrecoverable Excel-mangled IDs, added as extra rows so that no rule outcome depends on
 them), exact duplicate rows, sheets to skip, unresolvable township spellings, S07
 certificate mismatches and the other source flaws (S03-S06), and for every rule the planted
-keys and the near misses. Each county holds about 170 planted households; the background
+keys and the near misses. Each county holds about 210 planted households; the background
 fills the rest of its share of `households` (at least 30), so very small requests give a
 little more than asked.
 """
@@ -32,21 +32,17 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from checks.registry import family
 from samplegen.base import County, area_code, build_background, county_geography, county_name
 from samplegen.plants import PERSON_LEVEL, plant, plant_frames
+from sources.spec import department_tables, inbox_folders, spec_for_table
 
-FOLDERS = ["roster", "civil_affairs", "health_insurance", "education", "housing", "disability"]
+# Folders, department tables and rules come from the specs and the registry: a new department
+# needs its spec file, its HEADERS / FILES entries below, its background and its plants.
+FOLDERS = inbox_folders()
+DEPARTMENT_TABLES = department_tables()
+RULES = [r.code for r in family("W") + family("L")]
 UNRESOLVED = "开发区管委会"
-RULES = [f"W{i:02d}" for i in range(1, 11)] + [f"L{i:02d}" for i in range(1, 25)]
-DEPARTMENT_TABLES = [
-    "civil_affairs_assistance",
-    "civil_affairs_deaths",
-    "health_settlements",
-    "health_enrolment",
-    "education_students",
-    "housing_assessments",
-    "disability_certificates",
-]
 
 # canonical column -> header written, per table (aliases from inputs.md on purpose in places)
 HEADERS = {
@@ -182,7 +178,125 @@ HEADERS = {
         "issued_date": "发证日期",
         "cert_status": "证件状态",
     },
+    "hr_unemployment": {
+        "county": "县(市、区)",
+        "name": "姓名",
+        "id_number": "公民身份号码",
+        "township": "乡镇(街道)",
+        "village": "村(社区)",
+        "registered_date": "登记日期",
+        "reemployed_date": "再就业日期",
+        "reason": "失业原因",
+        "registration_status": "登记状态",
+    },
+    "emergency_disasters": {
+        "county": "县",
+        "name": "户主姓名",
+        "id_number": "户主身份证号",
+        "township": "乡镇",
+        "village": "行政村",
+        "disaster_type": "灾种",
+        "disaster_date": "灾害发生日期",
+        "house_damage": "房屋损毁情况",
+        "direct_loss": "直接经济损失（元）",
+        "relief_paid": "救灾救助金额",
+    },
+    "water_assessments": {
+        "county": "所属县",
+        "name": "户主姓名",
+        "id_number": "户主身份证号",
+        "township": "乡镇",
+        "village": "行政村",
+        "quantity_ok": "水量是否达标",
+        "quality_ok": "水质达标",
+        "access_ok": "取水方便",
+        "reliability_ok": "供水保证率是否达标",
+        "assessed_date": "核查日期",
+    },
+    "finance_microloans": {
+        "county": "区县",
+        "name": "借款人",
+        "id_number": "借款人身份证号",
+        "township": "乡镇",
+        "village": "村",
+        "lender": "贷款银行",
+        "amount": "放款金额",
+        "issued_date": "放款日期",
+        "due_date": "到期日期",
+        "balance": "贷款余额(元)",
+        "overdue_days": "逾期天数",
+        "loan_status": "贷款状态",
+    },
+    "vehicles": {
+        "county": "县",
+        "name": "车主姓名",
+        "id_number": "身份证明号码",
+        "plate": "号牌号码",
+        "vehicle_type": "车辆类型",
+        "registered_date": "初次登记日期",
+        "vehicle_status": "机动车状态",
+    },
+    "property_titles": {
+        "county": "县",
+        "name": "权利人姓名",
+        "id_number": "证件号码",
+        "location": "坐落",
+        "property_kind": "房屋性质",
+        "registered_date": "登记日期",
+        "title_status": "权属状态",
+    },
+    "market_entities": {
+        "county": "县",
+        "name": "法定代表人（负责人、经营者）",
+        "id_number": "证件号码",
+        "entity_name": "企业名称",
+        "entity_type": "主体类型",
+        "capital": "注册资本(万元)",
+        "founded_date": "成立日期",
+        "entity_status": "经营状态",
+    },
+    "public_payroll": {
+        "county": "县",
+        "name": "姓名",
+        "id_number": "公民身份号码",
+        "employer": "工作单位",
+        "staff_type": "编制类型",
+        "payroll_status": "人员状态",
+    },
 }
+# file stem, CSV encoding and separator of each department table (its folder is the spec's);
+# FORMS: how the first (rich) county writes a table instead of CSV — "xlsx" a workbook with
+# title and footer rows, "sheet" one sheet of its folder's shared workbook (SHARED), "own" the
+# department's usual special form (the township workbook, the .xls, the Parquet file)
+FILES = {
+    "civil_affairs_assistance": ("救助对象名册", "gbk", ","),
+    "civil_affairs_deaths": ("火化死亡登记", "gbk", "\t"),
+    "health_settlements": ("医保结算明细", "gbk", ","),
+    "health_enrolment": ("城乡居民医保参保登记", "utf-8", ","),
+    "education_students": ("学籍信息", "utf-8-sig", ","),
+    "housing_assessments": ("农村房屋安全鉴定", "gbk", ","),
+    "disability_certificates": ("残疾人证信息", "utf-8", ","),
+    "hr_unemployment": ("失业登记人员", "gbk", ","),
+    "emergency_disasters": ("受灾户台账", "utf-8-sig", ","),
+    "water_assessments": ("农村饮水安全评价", "utf-8-sig", ","),
+    "finance_microloans": ("脱贫人口小额信贷", "gbk", "\t"),
+    "vehicles": ("机动车登记", "utf-8-sig", ","),
+    "property_titles": ("不动产登记", "gbk", ","),
+    "market_entities": ("市场主体登记", "utf-8-sig", ","),
+    "public_payroll": ("财政供养人员", "gbk", ","),
+}
+FORMS = {
+    "civil_affairs_assistance": "own",
+    "education_students": "own",
+    "disability_certificates": "own",
+    "housing_assessments": "xlsx",
+    "emergency_disasters": "xlsx",
+    "finance_microloans": "xlsx",
+    "vehicles": "sheet",
+    "property_titles": "sheet",
+    "market_entities": "sheet",
+}
+SHARED = {"negative_list": "负面清单比对数据"}
 ID_COLS = {"id_number", "head_id_number", "owner_id_number"}
 DATE_COLS = {
     "monitoring_start_date",
@@ -195,6 +309,11 @@ DATE_COLS = {
     "assessed_date",
     "completed_date",
     "issued_date",
+    "registered_date",
+    "reemployed_date",
+    "disaster_date",
+    "due_date",
+    "founded_date",
 }
 MONEY_COLS = {
     "per_capita_net_income",
@@ -210,11 +329,20 @@ MONEY_COLS = {
     "assistance_paid",
     "self_paid",
     "aid_amount",
+    "direct_loss",
+    "relief_paid",
+    "balance",
+    "capital",
 }
 TITLES = {
     "members": "{county}{year}年防返贫监测家庭成员信息表",
     "civil_affairs_assistance": "{county}{year}年{month}月城乡低保特困及临时救助对象名册",
     "housing_assessments": "{county}农村房屋安全性鉴定结果汇总表（{year}年）",
+    "emergency_disasters": "{county}{year}年自然灾害受灾户台账",
+    "finance_microloans": "{county}脱贫人口小额信贷明细（截至{year}年{month}月）",
+    "vehicles": "{county}建档立卡及监测对象机动车登记比对结果",
+    "property_titles": "{county}不动产登记比对结果",
+    "market_entities": "{county}市场主体登记比对结果",
 }
 FULL = str.maketrans("0123456789", "０１２３４５６７８９")
 EXPORT_MEASURES = [
@@ -483,6 +611,7 @@ class Writer:
             manifest,
         )
         self.prefix = "" if not multi else f"{c.name}_"
+        self.shared: dict[str, list] = {}  # folder -> sheets of its shared workbook
 
     def count(self, key: str, table: str, n: int) -> None:
         self.m[key][table] = self.m[key].get(table, 0) + n
@@ -490,7 +619,9 @@ class Writer:
     def write_all(self) -> None:
         self.roster()
         for table in DEPARTMENT_TABLES:
-            self.department(table)
+            if table in HEADERS and table in self.c.tables:  # a table the generator knows
+                self.department(table)
+        self.shared_workbooks()
 
     # -- text forms, quirks --------------------------------------------------------------------
     def texts(self, df: pl.DataFrame, table: str, excel: bool, dept: bool) -> pl.DataFrame:
@@ -1021,12 +1152,10 @@ class Writer:
             )
             self.m["s07_mismatches"] += int(df.select(bad.sum()).item())
         self.count("tables", table, df.height)
-        xlsx_housing = table == "housing_assessments" and (self.rich or self.c.index % 10 == 0)
-        excel = (
-            xlsx_housing
-            or self.rich
-            and table in ("civil_affairs_assistance", "education_students")
-        )
+        form = FORMS.get(table, "csv") if self.rich else "csv"
+        if table == "housing_assessments" and self.c.index % 10 == 0:
+            form = "xlsx"  # some counties of a province send housing as a workbook
+        excel = form in ("xlsx", "sheet") or form == "own" and table != "disability_certificates"
         t = self.texts(df, table, excel=excel, dept=True)
         cols = [k for k in HEADERS[table] if k != "county" or self.multi]
         headers = [HEADERS[table][k] for k in cols]
@@ -1034,31 +1163,27 @@ class Writer:
         dups = max(1, int(df.height * 0.004 * k)) if self.rich else int(df.height * 0.001)
         rejects = max(2, int(df.height * 0.003 * k)) if self.rich else int(df.height * 0.0005)
         out = self.finish(t, table, cols, dups, rejects)
-        f = {
-            "civil_affairs_assistance": ("civil_affairs", "救助对象名册", "gbk", ","),
-            "civil_affairs_deaths": ("civil_affairs", "火化死亡登记", "gbk", "\t"),
-            "health_settlements": ("health_insurance", "医保结算明细", "gbk", ","),
-            "health_enrolment": ("health_insurance", "城乡居民医保参保登记", "utf-8", ","),
-            "education_students": ("education", "学籍信息", "utf-8-sig", ","),
-            "housing_assessments": ("housing", "农村房屋安全鉴定", "gbk", ","),
-            "disability_certificates": ("disability", "残疾人证信息", "utf-8", ","),
-        }[table]
-        folder, stem, enc, sep = f
-        if self.rich and table == "civil_affairs_assistance":
+        folder = spec_for_table(table).folder
+        stem, enc, sep = FILES[table]
+        title = TITLES.get(table, "").format(county=c.name, year=self.a.year, month=self.a.month)
+        if form == "own" and table == "civil_affairs_assistance":
             self.assistance_workbook(out, cols, headers)
-        elif self.rich and table == "education_students":
+        elif form == "own" and table == "education_students":
             self.xls(self.path(folder, stem + ".xls"), headers, out)
-        elif xlsx_housing:
-            title = TITLES[table].format(county=c.name, year=self.a.year)
-            self.xlsx_sheets(
-                self.path(folder, stem + ".xlsx"), [("鉴定结果", headers, out, title, True)]
-            )
-        elif table == "disability_certificates" and self.rich:
+        elif form == "own" and table == "disability_certificates":
             out = out.with_columns(pl.all().str.replace(r"^\x00[DN]", ""))
             out.columns = headers
             out.write_parquet(
                 self.path(folder, stem + ".parquet"), statistics=False, compression="zstd"
             )
+        elif form == "xlsx":
+            sheet = {"housing_assessments": "鉴定结果"}.get(table, spec_for_table(table).title)
+            self.xlsx_sheets(
+                self.path(folder, stem + ".xlsx"), [(sheet, headers, out, title or None, True)]
+            )
+        elif form == "sheet":
+            sheet = (spec_for_table(table).title, headers, out, title or None, True)
+            self.shared.setdefault(folder, []).append(sheet)
         else:
             self.csv(
                 out,
@@ -1068,6 +1193,12 @@ class Writer:
                 sep,
                 blank_rows=3 if self.rich else 0,
             )
+
+    def shared_workbooks(self) -> None:
+        """The registers a folder's department sends together: one workbook, a sheet each."""
+        for folder, sheets in self.shared.items():
+            self.xlsx_sheets(self.path(folder, SHARED[folder] + ".xlsx"), sheets)
+        self.shared = {}
 
     def source_flaws(self, df: pl.DataFrame, table: str) -> pl.DataFrame:
         """A few background rows that the source checks must flag and no rule reads differently:

@@ -398,6 +398,118 @@ class Planter:
             }
         )
 
+    def unemployed(self, m, registered, reemployed=None, status="有效", reason="企业裁员"):
+        self.rows["hr_unemployment"].append(
+            {
+                "name": m["name"],
+                "id_number": m["id"],
+                "township": m["town"],
+                "village": m["village"],
+                "registered_date": registered,
+                "reemployed_date": reemployed,
+                "reason": reason,
+                "registration_status": status,
+            }
+        )
+
+    def disaster(self, m, when, damage, loss, relief=None, kind="洪涝"):
+        self.rows["emergency_disasters"].append(
+            {
+                "name": m["name"],
+                "id_number": m["id"],
+                "township": m["town"],
+                "village": m["village"],
+                "disaster_type": kind,
+                "disaster_date": when,
+                "house_damage": damage,
+                "direct_loss": loss,
+                "relief_paid": relief,
+            }
+        )
+
+    def water(self, m, when, quantity="是", quality="是", access="是", reliability="是"):
+        self.rows["water_assessments"].append(
+            {
+                "name": m["name"],
+                "id_number": m["id"],
+                "township": m["town"],
+                "village": m["village"],
+                "quantity_ok": quantity,
+                "quality_ok": quality,
+                "access_ok": access,
+                "reliability_ok": reliability,
+                "assessed_date": when,
+            }
+        )
+
+    def loan(self, m, due, balance, overdue, status, amount=30000.0):
+        self.rows["finance_microloans"].append(
+            {
+                "name": m["name"],
+                "id_number": m["id"],
+                "township": m["town"],
+                "village": m["village"],
+                "lender": "县农村商业银行",
+                "amount": amount,
+                "issued_date": due - timedelta(days=1095),
+                "due_date": due,
+                "balance": balance,
+                "overdue_days": overdue,
+                "loan_status": status,
+            }
+        )
+
+    def vehicle(self, m, kind, status="正常"):
+        self.rows["vehicles"].append(
+            {
+                "name": m["name"],
+                "id_number": m["id"],
+                "plate": f"甘J{90000 + len(self.rows['vehicles']):05d}",
+                "vehicle_type": kind,
+                "registered_date": self.d(400),
+                "vehicle_status": status,
+            }
+        )
+
+    def title(self, m, kind, status="现势"):
+        self.rows["property_titles"].append(
+            {
+                "name": m["name"],
+                "id_number": m["id"],
+                "location": f"{self.c.name}城关镇滨河路{len(self.rows['property_titles']) + 1}号",
+                "property_kind": kind,
+                "registered_date": self.d(700),
+                "title_status": status,
+            }
+        )
+
+    def entity(self, m, kind, capital, status="存续"):
+        word = {"个体工商户": "便民超市", "农民专业合作社": "种养殖专业合作社"}.get(
+            kind, "商贸有限公司"
+        )
+        self.rows["market_entities"].append(
+            {
+                "name": m["name"],
+                "id_number": m["id"],
+                "entity_name": f"{m['town'][:2]}{m['name']}{word}",
+                "entity_type": kind,
+                "capital": capital,
+                "founded_date": self.d(900),
+                "entity_status": status,
+            }
+        )
+
+    def payroll(self, m, status, staff="事业编制"):
+        self.rows["public_payroll"].append(
+            {
+                "name": m["name"],
+                "id_number": m["id"],
+                "employer": "县农业农村局",
+                "staff_type": staff,
+                "payroll_status": status,
+            }
+        )
+
     # ---- bookkeeping --------------------------------------------------------------------------
     def hit(self, codes: str, hid=None, m=None, near=False):
         target = self.near if near else self.planted
@@ -1033,6 +1145,240 @@ def plant(
     h = p.household([m, p.member("配偶", 48, male=False)])
     hit("L24", h, m)
     hit("W03", h)
+
+    # W11 unemployed for unemployed_days (90) and more, working age (16-64), wage-main household
+    # (the default incomes are 60 % wages); each registration judged on its own
+    ms = p.couple()
+    h = p.household(ms)
+    p.unemployed(ms[0], d(90))
+    hit("W11", h)
+    kid = p.member("之子", birth=yb(A, 16))
+    h = p.household(p.couple(45) + [kid])
+    p.unemployed(kid, d(100), reason="个人原因")
+    hit("W11", h)
+    ms = [p.member("户主", birth=yb(A, 65, 1)), p.member("配偶", 60, male=False)]
+    h = p.household(ms)
+    p.unemployed(ms[0], d(400), status=None)
+    hit("W11", h)
+    ms = p.couple()
+    h = p.household(ms)
+    p.unemployed(ms[1], d(700), d(400))
+    p.unemployed(ms[1], d(120))
+    hit("W11", h)
+    ms = p.couple()
+    h = p.household(ms, pc=10000.0, parts=[10000.0, 10000.0, 0.0, 0.0])
+    p.unemployed(ms[0], d(150))
+    hit("W11", h)
+    o = p.other(40)
+    p.unemployed(o, d(200))
+    hit("W11", m=o)
+    for back, reemployed, status in (
+        (89, None, "有效"),
+        (300, None, "注销"),
+        (300, d(20), "有效"),
+        (200, A, "有效"),
+    ):
+        ms = p.couple()
+        h = p.household(ms)
+        p.unemployed(ms[0], d(back), reemployed, status)
+        hit("W11", h, near=True)
+    kid = p.member("之子", birth=yb(A, 16, 1))
+    h = p.household(p.couple(45) + [kid])
+    p.unemployed(kid, d(100))
+    hit("W11", h, near=True)
+    ms = [p.member("户主", birth=yb(A, 65)), p.member("配偶", 62, male=False)]
+    h = p.household(ms)
+    p.unemployed(ms[0], d(400))
+    hit("W11", h, near=True)
+    for parts in ([9999.0, 10001.0, 0.0, 0.0], [6000.0, 14000.0, 0.0, 0.0]):
+        ms = p.couple()
+        h = p.household(ms, pc=10000.0, parts=parts)
+        p.unemployed(ms[0], d(150))
+        hit("W11", h, near=True)
+    ms = [p.member("户主", 60), p.member("之兄弟姐妹", 50, male=True, status="死亡", dead_on=d(30))]
+    h = p.household(ms)
+    p.unemployed(ms[1], d(200))
+    hit("W11", h, near=True)
+    o = p.other(40)
+    p.unemployed(o, d(89))
+    hit("W11", m=o, near=True)
+    o = p.other(70)
+    p.unemployed(o, d(300))
+    hit("W11", m=o, near=True)
+
+    # W12 disaster in the window: house 倒塌 / 严重损坏, or net loss >= disaster_loss (10,000)
+    for damage, loss, relief, back in (
+        ("倒塌", 5000.0, 5000.0, 30),
+        ("严重损坏", None, None, 364),
+        ("一般损坏", 12000.0, 2000.0, 100),
+        ("未受损", 10000.0, None, 10),
+    ):
+        ms = p.couple()
+        h = p.household(ms)
+        p.disaster(ms[0], d(back), damage, loss, relief)
+        hit("W12", h)
+    o = p.other()
+    p.disaster(o, d(40), "倒塌", 60000.0, 10000.0, "地质灾害")
+    hit("W12", m=o)
+    for damage, loss, relief, back in (
+        ("一般损坏", 12000.0, 2000.01, 100),
+        ("一般损坏", 9999.99, None, 50),
+        ("倒塌", 30000.0, 0.0, 365),
+        ("一般损坏", None, None, 20),
+    ):
+        ms = p.couple()
+        h = p.household(ms)
+        p.disaster(ms[0], d(back), damage, loss, relief)
+        hit("W12", h, near=True)
+    ms = [p.member("户主", 60), p.member("之父", 86, status="死亡", dead_on=d(50))]
+    h = p.household(ms)
+    p.disaster(ms[1], d(20), "倒塌", 40000.0)
+    hit("W12", h, near=True)
+    o = p.other(75)
+    p.death(o, d(5))
+    p.disaster(o, d(60), "倒塌", 40000.0)
+    hit("W12", m=o, near=True)
+    o = p.other()
+    p.disaster(o, d(400), "严重损坏", 20000.0)
+    hit("W12", m=o, near=True)
+
+    # W13 latest water assessment fails; L25 the roster says water is safe (the default 是)
+    ms = p.couple()
+    h = p.household(ms)
+    p.water(ms[0], d(30), quality="否")
+    hit("W13 L25", h)
+    ms = p.couple()
+    h = p.household(ms)
+    p.water(ms[1], d(60))
+    p.water(ms[1], d(60), access="否")
+    hit("W13 L25", h)
+    ms = p.couple()
+    h = p.household(ms)
+    p.water(ms[0], d(500))
+    p.water(ms[0], d(40), reliability="否")
+    hit("W13 L25", h)
+    ms = p.couple()
+    h = p.household(ms)
+    p.water(ms[0], None, quantity="否")
+    hit("W13 L25", h)
+    ms = p.couple()
+    h = p.household(ms, water="否")
+    p.water(ms[0], d(90), quality="否", access="否")
+    hit("W13", h)
+    hit("L25", h, near=True)
+    o = p.other()
+    p.water(o, d(20), quantity="否")
+    hit("W13", m=o)
+    ms = p.couple()
+    h = p.household(ms)
+    p.water(ms[0], d(400), reliability="否")
+    p.water(ms[0], d(20))
+    hit("W13 L25", h, near=True)
+    ms = p.couple()
+    h = p.household(ms)
+    p.water(ms[0], None, quality="否")
+    p.water(ms[0], d(100))
+    hit("W13 L25", h, near=True)
+    ms = p.couple()
+    h = p.household(ms)
+    p.water(ms[0], d(30), quality=None, access=None)
+    hit("W13 L25", h, near=True)
+    ms = [p.member("户主", 60), p.member("之父", 86, status="死亡", dead_on=d(50))]
+    h = p.household(ms)
+    p.water(ms[1], d(100), quantity="否")
+    hit("W13 L25", h, near=True)
+    o = p.other()
+    p.water(o, d(300), quality="否")
+    p.water(o, d(10))
+    hit("W13", m=o, near=True)
+
+    # W14 microloan overdue: overdue_days >= 30, or due more than 30 days ago; not 结清, balance not 0
+    for due, balance, overdue, status in (
+        (A + timedelta(days=200), 20000.0, 30, "逾期"),
+        (d(31), 10000.0, None, "正常"),
+        (A + timedelta(days=100), None, 45, "逾期"),
+        (d(40), 5000.0, 0, "展期"),
+    ):
+        ms = p.couple()
+        h = p.household(ms, exit_year=2017)
+        p.loan(ms[0], due, balance, overdue, status)
+        hit("W14", h)
+    for due, balance, overdue, status in (
+        (A + timedelta(days=200), 20000.0, 29, "逾期"),
+        (d(30), 10000.0, None, "正常"),
+        (d(100), 5000.0, 70, "结清"),
+        (d(100), 0.0, 70, "逾期"),
+    ):
+        ms = p.couple()
+        h = p.household(ms, exit_year=2017)
+        p.loan(ms[0], due, balance, overdue, status)
+        hit("W14", h, near=True)
+    o = p.other()
+    p.loan(o, d(200), 30000.0, 170, "逾期")
+    hit("W14", m=o, near=True)
+
+    # L26 负面清单: a monitored household with an active member on one of the four registers
+    ms = p.couple()
+    h = p.at_risk(ms)
+    p.vehicle(ms[0], "小型轿车")
+    hit("L26", h)
+    ms = p.couple()
+    h = p.at_risk(ms)
+    p.title(ms[1], "商品房")
+    hit("L26", h)
+    ms = p.couple()
+    h = p.eliminated(ms)
+    p.entity(ms[0], "有限责任公司", 50.0)
+    hit("L26", h)
+    ms = p.couple()
+    h = p.at_risk(ms)
+    p.entity(ms[0], "个体工商户", 10.0, "在业")
+    hit("L26", h)
+    ms = p.couple()
+    h = p.at_risk(ms)
+    p.payroll(ms[1], "在职")
+    hit("L26", h)
+    ms = p.couple(40) + [p.member("之父", 68)]
+    h = p.at_risk(ms)
+    p.payroll(ms[2], "退休", "公务员")
+    hit("L26", h)
+    for kind in ("三轮汽车", "低速货车", "摩托车", "拖拉机", "轻型货车"):
+        ms = p.couple()
+        h = p.at_risk(ms)
+        p.vehicle(ms[0], kind)
+        hit("L26", h, near=True)
+    for status in ("注销", "报废"):
+        ms = p.couple()
+        h = p.at_risk(ms)
+        p.vehicle(ms[0], "小型轿车", status)
+        hit("L26", h, near=True)
+    for kind, status in (("自建房", "现势"), ("安置房", "现势"), ("商品房", "注销")):
+        ms = p.couple()
+        h = p.at_risk(ms)
+        p.title(ms[0], kind, status)
+        hit("L26", h, near=True)
+    for kind, capital, status in (
+        ("农民专业合作社", 100.0, "存续"),
+        ("个体工商户", 9.99, "存续"),
+        ("有限责任公司", 100.0, "注销"),
+    ):
+        ms = p.couple()
+        h = p.at_risk(ms)
+        p.entity(ms[0], kind, capital, status)
+        hit("L26", h, near=True)
+    ms = p.couple()
+    h = p.at_risk(ms)
+    p.payroll(ms[0], "离职")
+    hit("L26", h, near=True)
+    ms = p.couple() + [p.member("之子", 28, status="迁出")]
+    h = p.at_risk(ms)
+    p.vehicle(ms[2], "小型轿车")
+    hit("L26", h, near=True)
+    ms = p.couple()
+    h = p.household(ms)
+    p.vehicle(ms[0], "小型轿车")
+    p.title(ms[0], "商品房")
+    hit("L26", h, near=True)
     return p
 
 

@@ -16,13 +16,14 @@ import polars as pl
 import pytest
 
 from samplegen.base import check_char
-from samplegen.generate import RULES, generate
+from samplegen.generate import FILES, FORMS, HEADERS, RULES, SHARED, generate
+from sources.spec import department_tables, inbox_folders, spec_for_table
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
 INBOX = SAMPLE / "inbox"
 MANIFEST = json.loads((SAMPLE / "manifest.json").read_text(encoding="utf-8"))
-FOLDERS = ["roster", "civil_affairs", "health_insurance", "education", "housing", "disability"]
+FOLDERS = inbox_folders()
 
 
 def files(root: Path) -> dict[str, bytes]:
@@ -249,6 +250,72 @@ def test_exact_duplicate_rows_in_department_files():
         lines = [ln for ln in path.read_bytes().decode(enc).splitlines()[1:] if ln.strip(",")]
         table = "health_settlements" if "结算" in path.name else "health_enrolment"
         assert len(lines) - len(set(lines)) == MANIFEST["duplicates"][table]
+
+
+def test_every_department_table_is_written_with_its_quirks():
+    """Each spec'd department table has a file (or a sheet of its folder's shared workbook), the
+    rows, rejects and duplicates the manifest counts, and headers that include an alias."""
+    for table in department_tables():
+        folder = spec_for_table(table).folder
+        stem, enc, sep = FILES[table]
+        form = FORMS.get(table, "csv")
+        assert MANIFEST["tables"][table] > 0, table
+        assert MANIFEST["rejects"][table]["count"] >= 2, table
+        assert MANIFEST["duplicates"][table] >= 1, table
+        if form == "csv":
+            raw = (INBOX / folder / f"{stem}.csv").read_bytes()
+            if enc == "gbk":
+                with pytest.raises(UnicodeDecodeError):
+                    raw.decode("utf-8")
+                text = raw.decode("gbk")
+            else:
+                assert raw.startswith(b"\xef\xbb\xbf") == (enc == "utf-8-sig"), table
+                text = raw.decode("utf-8-sig")
+            rows = list(csv.reader(io.StringIO(text), delimiter=sep))
+            head = rows[0]
+        elif form in ("xlsx", "sheet"):
+            book = SHARED[folder] if form == "sheet" else stem
+            wb = openpyxl.load_workbook(INBOX / folder / f"{book}.xlsx", read_only=True)
+            ws = wb.active if form == "xlsx" else wb[spec_for_table(table).title]
+            rows = list(ws.iter_rows(values_only=True))
+            assert rows[0][0] and all(v is None for v in rows[1]), table  # a title block
+            assert [r[0] for r in rows[-3:]][0] == "合计", table  # footer rows
+            head = list(rows[2])
+        else:
+            continue  # the departments' own forms are checked above
+        written = [HEADERS[table][k] for k in HEADERS[table] if k != "county"]
+        assert head[: len(written)] == written, table
+        usual = {spec_for_table(table).column(k).headers[0] for k in HEADERS[table] if k != "county"}
+        assert set(written) - usual, table  # at least one alias header
+
+
+def test_negative_list_as_one_workbook_and_a_file_of_its_own():
+    folder = "negative_list"
+    sheets = [t for t in department_tables() if spec_for_table(t).folder == folder]
+    wb = openpyxl.load_workbook(INBOX / folder / f"{SHARED[folder]}.xlsx", read_only=True)
+    in_book = [t for t in sheets if FORMS.get(t) == "sheet"]
+    assert len(in_book) >= 2
+    assert wb.sheetnames == [spec_for_table(t).title for t in in_book]
+    alone = [t for t in sheets if t not in in_book]
+    assert alone and all((INBOX / folder / f"{FILES[t][0]}.csv").exists() for t in alone)
+
+
+def test_new_department_values_in_every_written_form():
+    water = utf8_rows(INBOX / "water" / "农村饮水安全评价.csv")
+    head = water[0]
+    dates = [r[head.index("核查日期")] for r in water[1:] if r]
+    assert "" in dates  # undated assessments
+    assert any(re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", d) for d in dates)
+    ids = [r[head.index("户主身份证号")] for r in water[1:] if r]
+    assert any(re.fullmatch(r"6\.\d{5}E\+17", c) for c in ids)
+    hr = gbk_rows(INBOX / "human_resources" / "失业登记人员.csv")
+    towns = [r[hr[0].index("乡镇(街道)")] for r in hr[1:] if r]
+    assert "开发区管委会" in towns and any(t.endswith("人民政府") for t in towns)
+    loans = openpyxl.load_workbook(INBOX / "finance" / "脱贫人口小额信贷.xlsx", read_only=True)
+    cells = [c for r in loans.active.iter_rows(values_only=True) for c in r]
+    assert any(isinstance(c, date) for c in cells)
+    assert any(isinstance(c, str) and c.endswith("元") for c in cells)
+    assert any(isinstance(c, str) and re.fullmatch(r"\d{1,3}(,\d{3})+\.\d\d", c) for c in cells)
 
 
 # ---- the manifest ---------------------------------------------------------------------------------
