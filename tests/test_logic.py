@@ -570,7 +570,8 @@ def sample_run(tmp_path_factory):
 
     from core.config import load_config
     from samplegen.generate import generate
-    from sources.ingest import ingest_folder
+    from sources.ingest import ingest_folder, resolve_townships
+    from sources.spec import inbox_folders
 
     root = tmp_path_factory.mktemp("sample")
     generate(root, households=400)
@@ -578,14 +579,15 @@ def sample_run(tmp_path_factory):
     con = store.open_work(root, "s1")
     ctx = RunContext(run_id="s1", as_of=date.fromisoformat(manifest["as_of"]), inbox=root / "inbox", out=root,
                      config=load_config(root / "fangpin.toml"), con=con)
-    for folder in ("roster", "civil_affairs", "health_insurance", "education", "housing", "disability"):
+    for folder in inbox_folders():
         ingest_folder(ctx, folder)
+    resolve_townships(ctx)
     run_logic(ctx)
     yield manifest, con
     con.close()
 
 
-@pytest.mark.parametrize("code", [f"L{i:02d}" for i in range(1, 25)])
+@pytest.mark.parametrize("code", [f"L{i:02d}" for i in range(1, 27)])
 def test_sample_planted_cases_found_and_near_misses_not(sample_run, code):
     manifest, con = sample_run
     person = code in manifest["person_level"]
