@@ -126,6 +126,13 @@ def _stem(t: str) -> str:
     return re.sub(r"(人民政府|政府|办事处|办|街道|镇|乡)+$", "", t)
 
 
+def person_columns(spec) -> tuple[str | None, str | None]:
+    """The spec's person ID column and name column (id_number / name, owner_id_number / owner_name …)."""
+    ident = next((c.name for c in spec.columns if c.type == "id"), None)
+    name = next((c.name for c in spec.columns if c.type == "name"), None)
+    return ident, name
+
+
 def _clean(v) -> str | None:
     if v is None:
         return None
@@ -145,6 +152,7 @@ def candidates(ctx: RunContext, con) -> pl.DataFrame:
     resolve = _resolver(con, ctx.run_id)
     out = []
     lookups: dict[str, dict[str, str]] = {}
+    cols: dict[str, tuple[str | None, str | None]] = {}
     for table, file, sheet, row_number, reason, raw in rows:
         if not any(r in (reason or "") for r in ID_REASONS):
             continue
@@ -153,6 +161,7 @@ def candidates(ctx: RunContext, con) -> pl.DataFrame:
 
             spec = spec_for_table(table)
             lookups[table] = spec.header_lookup(aliases_for(spec, ctx.config.headers))
+            cols[table] = person_columns(spec)
         values: dict[str, str | None] = {}
         for header, value in json.loads(raw or "{}").items():
             col = lookups[table].get(header_key(re.sub(r"_\d+$", "", header))) or lookups[table].get(header_key(header))
@@ -166,7 +175,7 @@ def candidates(ctx: RunContext, con) -> pl.DataFrame:
         out.append({
             "source_table": table, "file": file, "sheet": sheet, "row_number": row_number,
             "raw": raw, "county": county, "township": township, "village": _clean(values.get("village")),
-            "name": _clean(values.get("name")), "prefix": surviving_digits(values.get("id_number")),
+            "name": _clean(values.get(cols[table][1])), "prefix": surviving_digits(values.get(cols[table][0])),
         })
     schema = {"source_table": pl.String, "file": pl.String, "sheet": pl.String, "row_number": pl.Int32,
               "raw": pl.String, "county": pl.String, "township": pl.String, "village": pl.String,
@@ -202,12 +211,15 @@ def training_rows(con, limit: int = TRAINING_ROWS) -> pl.DataFrame:
     parts = []
     for spec in department_specs():
         cols = {c.name for c in spec.columns}
-        if not {"name", "id_number"} <= cols:
+        ident, name = person_columns(spec)
+        if not ident or not name:
             continue
         town = "township" if "township" in cols else "NULL"
         village = "village" if "village" in cols else "NULL"
-        parts.append(f"SELECT name, id_number, county, {town}::VARCHAR AS township, {village}::VARCHAR AS village"
-                     f" FROM {spec.table} WHERE id_number IS NOT NULL AND name IS NOT NULL")
+        county = "county" if "county" in cols else "NULL"
+        parts.append(f"SELECT {name} AS name, {ident} AS id_number, {county}::VARCHAR AS county,"
+                     f" {town}::VARCHAR AS township, {village}::VARCHAR AS village"
+                     f" FROM {spec.table} WHERE {ident} IS NOT NULL AND {name} IS NOT NULL")
     if not parts:
         return pl.DataFrame()
     df = con.execute(
@@ -447,11 +459,12 @@ def linked_rows(con, ctx: RunContext, table: str) -> pl.DataFrame | None:
             hit = ranks.get(header_key(h)) or ranks.get(header_key(re.sub(r"_\d+$", "", h)))
             if hit and (hit[0] not in best or hit[1] < best[hit[0]]):
                 colmap[hit[0]], best[hit[0]] = j, hit[1]
-        if "id_number" not in colmap:
+        id_col = person_columns(spec)[0]
+        if id_col not in colmap:
             headers.append("证件号码")
-            colmap["id_number"] = len(headers) - 1
+            colmap[id_col] = len(headers) - 1
         cells = [None if v is None else str(v) for v in values.values()] + [None] * (len(headers) - len(values))
-        cells[colmap["id_number"]] = id_number
+        cells[colmap[id_col]] = id_number
         body = pl.DataFrame({f"c{j}": [v] for j, v in enumerate(cells)}, schema={f"c{j}": pl.String for j in range(len(cells))})
         body = body.with_columns(pl.lit(row_number, dtype=pl.Int64).alias("__row"))
         loaded, _, _ = normalise_sheet(body, Match(spec, 0, colmap, headers), ctx.as_of, ctx.config.county)
