@@ -24,6 +24,7 @@ from datetime import date, timedelta
 import duckdb
 import polars as pl
 
+from checks import linkage
 from checks.registry import Rule, family, skip_reason
 from checks.sql import RULES_DIR, create_models, rule_sql, set_parameters
 from core.context import RunContext
@@ -156,6 +157,7 @@ def run_screening(ctx: RunContext) -> dict[str, int]:
     set_parameters(con, ctx.config, ctx.as_of, ctx.run_id)
     create_models(con)
     t0 = time.perf_counter()
+    linked = linkage.shadow_department_tables(con, ctx)  # accepted record links (issue 15)
     _materialise_models(con)
     seconds = {"models": round(time.perf_counter() - t0, 3)}
     rules = family("W")
@@ -173,6 +175,9 @@ def run_screening(ctx: RunContext) -> dict[str, int]:
         con.execute(f"INSERT INTO screening_hits SELECT '{rule.code}', * FROM ({rule_sql(rule.code).strip().rstrip(';')})")
         seconds[rule.code] = round(time.perf_counter() - t0, 3)
         ran.append(rule.code)
+    if linked:
+        ctx.notes["linkage_rows_screened"] = linked
+        linkage.annotate_hits(con, ctx, [r for r in rules if r.code in ran])
     t0 = time.perf_counter()
     con.execute(CURRENT_SQL.replace("{KEY}", KEY))
     prev = _previous_run(con, ctx.as_of)
@@ -213,6 +218,7 @@ def run_screening(ctx: RunContext) -> dict[str, int]:
                                   f" ({n} warnings whose township does not resolve)")
     for name in reversed(SHARED_MODELS):
         con.execute(f"DROP TABLE IF EXISTS temp.main.{name}")
+    linkage.drop_shadows(con, linked)
     con.execute("DROP TABLE IF EXISTS screening_hits")
     con.execute("DROP TABLE IF EXISTS screening_current")
     con.execute("DROP TABLE IF EXISTS screening_previous")

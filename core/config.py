@@ -63,6 +63,7 @@ class Config:
     )
     raw: dict[str, Any] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)  # unknown keys, ignored
+    linkage: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_LINKAGE))
 
     def line_for(self, year: int) -> float | None:
         """The monitoring line for a year, or None: rules that need it are then skipped."""
@@ -98,9 +99,11 @@ MONEY_KEYS = ("med_self_paid_roster", "med_self_paid_others", "disaster_loss", "
 RATIO_KEYS = ("med_income_ratio", "income_drop_ratio", "main_income_share", "volume_drop")
 RANGE_KEYS = ("compulsory_age", "labor_age")
 TOP_LEVEL_KEYS = ("county", "monitoring_line", "thresholds", "townships", "headers", "schedule", "warehouse",
-                  "suppress_days", "inclusion_grace_days")
+                  "suppress_days", "inclusion_grace_days", "linkage")
 SCHEDULE_KEYS = ("cron", "timezone")
 WAREHOUSE_KEYS = ("memory_limit", "threads")
+# [linkage] (outputs.md "Record linkage"): rows rejected for their ID linked to roster members.
+DEFAULT_LINKAGE: dict[str, Any] = {"enabled": True, "review": 0.9, "accept": 0.99}
 
 
 def _is_number(v: Any) -> bool:
@@ -230,6 +233,20 @@ def load_config(path: str | Path | None) -> Config:
         raise ConfigError(f"configuration {path}: {exc}") from None
 
 
+def _linkage(given: dict) -> dict[str, Any]:
+    """[linkage] enabled / review / accept: 0 < review <= accept <= 1."""
+    out = dict(DEFAULT_LINKAGE) | given
+    if not isinstance(out["enabled"], bool):
+        raise ConfigError(f"[linkage] enabled must be true or false, not {out['enabled']!r}")
+    for key in ("review", "accept"):
+        if not _is_number(out[key]) or not 0 < out[key] <= 1:
+            raise ConfigError(f"[linkage] {key} must be a match probability in (0, 1], e.g. "
+                              f"{DEFAULT_LINKAGE[key]}, not {out[key]!r}")
+    if out["review"] > out["accept"]:
+        raise ConfigError(f"[linkage] review ({out['review']}) must not be above accept ({out['accept']})")
+    return out
+
+
 def _from_raw(raw: dict) -> Config:
     notices: list[str] = []
     _unknown("the configuration (top level)", raw, TOP_LEVEL_KEYS, notices)
@@ -265,6 +282,7 @@ def _from_raw(raw: dict) -> Config:
                                                              warehouse["memory_limit"], re.I)):
         raise ConfigError(f"[warehouse] memory_limit must be a size such as \"4GB\", not {warehouse['memory_limit']!r}")
     return Config(
+        linkage=_linkage(_section(raw, "linkage", tuple(DEFAULT_LINKAGE), notices)),
         county=county.strip(),
         monitoring_line=_monitoring_line(raw.get("monitoring_line", {})),
         thresholds=thresholds,

@@ -294,6 +294,7 @@ def _reports(ctx):
 STAGE_FUNCTIONS = {
     "source_checks": ("checks.source_checks", "run_source_checks"),
     "feedback": ("checks.feedback", "read_feedback"),
+    "linkage": ("checks.linkage", "run_linkage"),  # record linkage of rows rejected for their ID (issue 15)
     "screening": ("checks.screening", "run_screening"),
     "logic": ("checks.logic", "run_logic"),
     "apply_feedback": ("checks.feedback", "apply_feedback"),

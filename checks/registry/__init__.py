@@ -14,6 +14,7 @@ in W.toml, L.toml and S.toml beside this file, one table per rule, e.g.:
                                   # named in the summary as not checked)
     needs_year = "health_enrolment.year"  # table.column that must hold the as-of year, else skipped
     needs_line = false            # true when it needs the monitoring line of the as-of year
+    needs_linkage = false         # true when it reads record_links (L27): skipped when linkage did not run
     suppress_on = "不属实"        # L only: this 核实结果 suppresses the error for suppress_days unless
                                   # its records change (the rule's SQL then returns evidence_key)
     risk_type = "因病"            # W only
@@ -45,6 +46,7 @@ class Rule:
     needs_any: tuple[str, ...] = field(default_factory=tuple)
     needs_year: str = ""
     needs_line: bool = False
+    needs_linkage: bool = False  # true when it reads record_links: skipped when linkage did not run
     suppress_on: str = ""  # L only: a 核实结果 that suppresses the error like a warning (L26: 不属实)
     risk_type: str = ""
     verify_within: str = ""
@@ -100,6 +102,9 @@ def skip_reason(ctx, con, rule: Rule) -> str | None:
         return f"本次未收到{'、'.join(_label(t) for t in missing)}数据，{rule.code} {rule.name}未运行"
     if rule.needs_any and not any(ctx.table_present(t) for t in rule.needs_any):
         return f"本次未收到{'、'.join(_label(t) for t in rule.needs_any)}中任何一项数据，{rule.code} {rule.name}未运行"
+    if rule.needs_linkage and not (ctx.notes.get("linkage") or {}).get("ran"):
+        why = (ctx.notes.get("linkage") or {}).get("reason") or "本次未进行记录关联"
+        return f"{why}，{rule.code} {rule.name}未运行"
     year = ctx.as_of.year
     if rule.needs_line and ctx.config.line_for(year) is None:
         return f"配置中没有{year}年的监测标准，{rule.code} {rule.name}未运行"

@@ -1,0 +1,544 @@
+"""Record linkage (outputs.md "Record linkage", issue 15): department rows rejected for their ID
+(empty, or destroyed by Excel) linked to the roster member they most likely are.
+
+Runs between ingest and the rules. Candidates are the `rejects` rows of department tables; their
+raw JSON (header as written -> cell text) is mapped back to canonical columns with the table's
+spec. What a row still holds is compared with every roster member of its county:
+- name, normalised (no spaces) and in simplified characters (zhconv), so 張國強 agrees with 张国强
+  on a level of its own;
+- the ID's surviving digits: 6.20422E+17 keeps 6 (the area code, no information within a county),
+  a number cell ("…000") keeps 15 (area, birth date and one sequence digit);
+- gender when the surviving digits hold it; township (resolved to the roster's spelling); village.
+
+First a deterministic rule where it is exact (name + the 15 digits + township, one member only),
+then Splink (Fellegi–Sunter on DuckDB, in its own in-memory database, no extension installed):
+u-probabilities from random pairs, m by EM on blocked pairs, trained on the county's own
+department records with a valid ID against its roster members (their IDs cut to 15 digits, like
+a number cell), the model saved as OUT/.work/<run_id>.linkage/model.json.
+
+Every candidate pair at or above `[linkage] review` is written to `record_links`. A row is
+`accepted` when its best member reaches `[linkage] accept` and no other member reaches review
+(two 王秀英 in one village stay for the township to confirm). Nothing is written into a
+normalised table: the screening stage reads accepted rows through `shadow_department_tables`,
+a temp table per department table for its own cursor only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import unicodedata
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from core.context import RunContext
+from sources.spec import department_specs, header_key, spec_for_table
+
+log = logging.getLogger(__name__)
+
+# Which reasons of ingest (sources.normalise.id_problem) mean "the ID is lost": every department
+# reject is for its ID, but the check keeps other kinds of rejects (none today) out.
+ID_REASONS = ("为空", "无法恢复", "无效")
+TRAINING_ROWS = 20000  # department rows with a valid ID used to train the model (sampled)
+U_PAIRS = 2e6  # random pairs for the u-probabilities
+SEED = 15
+
+AGREED_LABELS = {  # comparison -> (level label -> plain Chinese)
+    "name": {"exact": "姓名", "simplified": "姓名（繁简转换后）", "typo": "姓名（一字之差）"},
+    "id_prefix": {"id15": "出生日期、证件号码前15位", "birth": "出生日期"},
+    "gender": {"exact": "性别"},
+    "township": {"exact": "乡镇"},
+    "village": {"exact": "村"},
+}
+
+
+# ---------------------------------------------------------------- features
+
+
+def simplified(name: str | None) -> str | None:
+    """A name without spaces, NFKC, in simplified characters (張國強 -> 张国强)."""
+    if not name:
+        return None
+    import zhconv
+
+    s = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(name)))
+    return zhconv.convert(s, "zh-hans") or None
+
+
+def surviving_digits(raw: str | None) -> str | None:
+    """The digits of a lost ID that can still be trusted, from the left.
+
+    6.20422E+17 -> 620422 (the mantissa); 620422198001011000 (a number cell) -> the first 15;
+    another 18-character value whose check digit fails -> the first 14 (area and birth date);
+    empty or anything else -> None.
+    """
+    if raw is None:
+        return None
+    s = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(raw))).lstrip("'")
+    if not s:
+        return None
+    m = re.fullmatch(r"(\d)(?:\.(\d+))?[Ee]\+?(\d+)", s)
+    if m:
+        return (m.group(1) + (m.group(2) or "")).rstrip("0") or None
+    if re.fullmatch(r"\d{15}000", s) or re.fullmatch(r"\d{18}(\.0+)?", s):
+        return s[:15]
+    if re.fullmatch(r"\d{17}[\dXx]", s):
+        return s[:14]
+    return None
+
+
+def _id_features(prefix: pl.Expr) -> dict[str, pl.Expr]:
+    """id15 / birth / gender from the surviving digits (None where they do not reach)."""
+    n = prefix.str.len_chars()
+    birth = prefix.str.slice(6, 8)
+    birth_ok = birth.str.strptime(pl.Date, "%Y%m%d", strict=False).is_not_null()
+    return {
+        "id15": pl.when(n >= 15).then(prefix.str.slice(0, 15)),
+        "birth": pl.when((n >= 14) & birth_ok).then(birth),
+        "gender": pl.when(n >= 17).then(
+            pl.when(prefix.str.slice(16, 1).cast(pl.Int32, strict=False) % 2 == 1).then(pl.lit("男"))
+            .otherwise(pl.lit("女"))),
+    }
+
+
+def _resolver(con, run_id: str) -> dict[tuple[str, str], str]:
+    """(county, spelling or stem) -> the roster's township spelling, for the candidates' townships.
+
+    Exact name or the stem without 镇/乡/街道/人民政府/办事处 when the stem names one township.
+    """
+    rows = con.execute("SELECT DISTINCT county, township FROM households WHERE township IS NOT NULL").fetchall()
+    out: dict[tuple[str, str], str] = {}
+    stems: dict[tuple[str, str], set[str]] = {}
+    for county, t in rows:
+        out[(county, t)] = t
+        stems.setdefault((county, _stem(t)), set()).add(t)
+    for key, names in stems.items():
+        if len(names) == 1:
+            out.setdefault(key, next(iter(names)))
+    return out
+
+
+def _stem(t: str) -> str:
+    return re.sub(r"(人民政府|政府|办事处|办|街道|镇|乡)+$", "", t)
+
+
+def person_columns(spec) -> tuple[str | None, str | None]:
+    """The spec's person ID column and name column (id_number / name, owner_id_number / owner_name …)."""
+    ident = next((c.name for c in spec.columns if c.type == "id"), None)
+    name = next((c.name for c in spec.columns if c.type == "name"), None)
+    return ident, name
+
+
+def _clean(v) -> str | None:
+    if v is None:
+        return None
+    s = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(v)))
+    return s or None
+
+
+def candidates(ctx: RunContext, con) -> pl.DataFrame:
+    """Rejected department rows whose ID is lost, with what they still hold (one row each)."""
+    tables = [s.table for s in department_specs()]
+    rows = con.execute(
+        "SELECT source_table, file, sheet, row_number, reason, raw::VARCHAR FROM rejects"
+        " WHERE run_id = ? AND source_table IN (SELECT unnest(?::VARCHAR[]))"
+        " ORDER BY source_table, file, sheet, row_number",
+        [ctx.run_id, tables],
+    ).fetchall()
+    resolve = _resolver(con, ctx.run_id)
+    out = []
+    lookups: dict[str, dict[str, str]] = {}
+    cols: dict[str, tuple[str | None, str | None]] = {}
+    for table, file, sheet, row_number, reason, raw in rows:
+        if not any(r in (reason or "") for r in ID_REASONS):
+            continue
+        if table not in lookups:
+            from sources.ingest import aliases_for
+
+            spec = spec_for_table(table)
+            lookups[table] = spec.header_lookup(aliases_for(spec, ctx.config.headers))
+            cols[table] = person_columns(spec)
+        values: dict[str, str | None] = {}
+        for header, value in json.loads(raw or "{}").items():
+            col = lookups[table].get(header_key(re.sub(r"_\d+$", "", header))) or lookups[table].get(header_key(header))
+            if col and values.get(col) is None:
+                values[col] = value
+        county = _clean(values.get("county")) or ctx.config.county
+        town_raw = _clean(values.get("township"))
+        township = None
+        if town_raw:
+            township = resolve.get((county, town_raw)) or resolve.get((county, _stem(town_raw)))
+        out.append({
+            "source_table": table, "file": file, "sheet": sheet, "row_number": row_number,
+            "raw": raw, "county": county, "township": township, "village": _clean(values.get("village")),
+            "name": _clean(values.get(cols[table][1])), "prefix": surviving_digits(values.get(cols[table][0])),
+        })
+    schema = {"source_table": pl.String, "file": pl.String, "sheet": pl.String, "row_number": pl.Int32,
+              "raw": pl.String, "county": pl.String, "township": pl.String, "village": pl.String,
+              "name": pl.String, "prefix": pl.String}
+    df = pl.DataFrame(out, schema=schema, orient="row")
+    return _features(df.with_columns(unique_id=pl.format("c{}", pl.int_range(pl.len()))))
+
+
+def _features(df: pl.DataFrame) -> pl.DataFrame:
+    """name_s / surname / id15 / birth / gender beside county, township, village."""
+    df = df.with_columns(name_s=pl.col("name").map_elements(simplified, return_dtype=pl.String))
+    extra = _id_features(pl.col("prefix"))
+    if "gender" in df.columns:
+        extra["gender"] = pl.coalesce(pl.col("gender"), extra["gender"])
+    return df.with_columns(surname=pl.col("name_s").str.slice(0, 1), **extra)
+
+
+def roster(con) -> pl.DataFrame:
+    """Active roster members (one row per ID) with their household and features."""
+    df = con.execute("""
+        SELECT id_number, min(household_id) AS household_id, any_value(name) AS name,
+               any_value(gender) AS gender, any_value(county) AS county,
+               any_value(township) AS township, any_value(village) AS village
+        FROM active_members WHERE id_number IS NOT NULL AND name IS NOT NULL
+        GROUP BY id_number ORDER BY id_number
+    """).pl()
+    df = df.with_columns(prefix=pl.col("id_number").str.slice(0, 15), unique_id=pl.format("r{}", pl.col("id_number")))
+    return _features(df).with_columns(gender=pl.coalesce(pl.col("gender"), _id_features(pl.col("id_number"))["gender"]))
+
+
+def training_rows(con, limit: int = TRAINING_ROWS) -> pl.DataFrame:
+    """Department rows with a valid ID (a sample), their ID cut to 15 digits like a number cell."""
+    parts = []
+    for spec in department_specs():
+        cols = {c.name for c in spec.columns}
+        ident, name = person_columns(spec)
+        if not ident or not name:
+            continue
+        town = "township" if "township" in cols else "NULL"
+        village = "village" if "village" in cols else "NULL"
+        county = "county" if "county" in cols else "NULL"
+        parts.append(f"SELECT {name} AS name, {ident} AS id_number, {county}::VARCHAR AS county,"
+                     f" {town}::VARCHAR AS township, {village}::VARCHAR AS village"
+                     f" FROM {spec.table} WHERE {ident} IS NOT NULL AND {name} IS NOT NULL")
+    if not parts:
+        return pl.DataFrame()
+    df = con.execute(
+        f"SELECT DISTINCT * FROM ({' UNION ALL '.join(parts)}) USING SAMPLE reservoir({int(limit)} ROWS)"
+        f" REPEATABLE ({SEED})"
+    ).pl()
+    df = df.sort("id_number", "name", "township", "village", nulls_last=True).with_columns(
+        prefix=pl.col("id_number").str.slice(0, 15), unique_id=pl.format("t{}", pl.int_range(pl.len())))
+    return _features(df)
+
+
+# ---------------------------------------------------------------- the model
+
+FEATURES = ["unique_id", "county", "name", "name_s", "surname", "id15", "birth", "gender", "township", "village"]
+
+
+def settings():
+    """The Splink model: five comparisons, blocking within the county."""
+    import splink.comparison_level_library as cll
+    from splink import SettingsCreator, block_on
+    from splink import comparison_library as cl
+
+    name = cl.CustomComparison(
+        output_column_name="name",
+        comparison_levels=[
+            cll.NullLevel("name_s"),
+            cll.ExactMatchLevel("name").configure(label_for_charts="exact"),
+            cll.ExactMatchLevel("name_s").configure(label_for_charts="simplified", tf_adjustment_column="name_s"),
+            cll.And(cll.LevenshteinLevel("name_s", 1),
+                    cll.CustomLevel("length(name_s_l) = length(name_s_r) AND length(name_s_l) >= 2"),
+                    ).configure(label_for_charts="typo"),
+            cll.ElseLevel(),
+        ],
+    )
+    id_prefix = cl.CustomComparison(
+        output_column_name="id_prefix",
+        comparison_levels=[
+            cll.NullLevel("birth"),
+            cll.ExactMatchLevel("id15").configure(label_for_charts="id15"),
+            cll.ExactMatchLevel("birth").configure(label_for_charts="birth"),
+            cll.ElseLevel(),
+        ],
+    )
+
+    def exact(col):
+        return cl.CustomComparison(
+            output_column_name=col,
+            comparison_levels=[cll.NullLevel(col), cll.ExactMatchLevel(col).configure(label_for_charts="exact"),
+                               cll.ElseLevel()],
+        )
+
+    return SettingsCreator(
+        link_type="link_only",
+        unique_id_column_name="unique_id",
+        comparisons=[name, id_prefix, exact("gender"), exact("township"), exact("village")],
+        blocking_rules_to_generate_predictions=[
+            block_on("county", "name_s"),
+            block_on("county", "village", "surname"),
+            block_on("county", "birth"),
+        ],
+        retain_intermediate_calculation_columns=False,
+        retain_matching_columns=True,
+    )
+
+
+def _splink_db():
+    """An in-memory DuckDB for Splink that may not install or load any extension (offline)."""
+    con = duckdb.connect()
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET autoload_known_extensions = false")
+    return con
+
+
+def train(left: pl.DataFrame, right: pl.DataFrame, model_path: Path) -> dict:
+    """Fit the model on `left` (department rows) against `right` (roster members); save it."""
+    from splink import DuckDBAPI, Linker, block_on
+
+    db = DuckDBAPI(_splink_db())
+    linker = Linker([db.register(left.select(FEATURES).to_arrow(), table_name="dept"),
+                     db.register(right.select(FEATURES).to_arrow(), table_name="roster")],
+                    settings(), log_level=logging.WARNING)
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("county", "name_s", "birth")], recall=0.9)
+    linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=SEED)
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("county", "birth"))
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("county", "name_s", "township"))
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    return linker.misc.save_model_to_json(str(model_path), overwrite=True)
+
+
+def predict(left: pl.DataFrame, right: pl.DataFrame, model: dict, threshold: float) -> pl.DataFrame:
+    """Scored pairs (left uid, right uid, probability, agreed) at or above `threshold`."""
+    from splink import DuckDBAPI, Linker
+
+    db = DuckDBAPI(_splink_db())
+    linker = Linker([db.register(left.select(FEATURES).to_arrow(), table_name="cand"),
+                     db.register(right.select(FEATURES).to_arrow(), table_name="roster")],
+                    model, log_level=logging.WARNING)
+    pairs = linker.inference.predict(threshold_match_probability=threshold).as_duckdbpyrelation().pl()
+    if not pairs.height:
+        return pl.DataFrame(schema={"unique_id": pl.String, "member_uid": pl.String,
+                                    "match_probability": pl.Float64, "agreed": pl.String})
+    # which side is the candidate: Splink orders the pair by source dataset name
+    left_is_cand = pairs["unique_id_l"].str.starts_with("c").all()
+    cs, ms = ("_l", "_r") if left_is_cand else ("_r", "_l")
+    gamma = {c: _level_labels(model, c) for c in AGREED_LABELS}
+    agreed = pl.concat_str(
+        [pl.col(f"gamma_{c}").replace_strict(gamma[c], default=None, return_dtype=pl.String)
+         for c in AGREED_LABELS if f"gamma_{c}" in pairs.columns],
+        separator="、", ignore_nulls=True)
+    return pairs.select(
+        pl.col(f"unique_id{cs}").alias("unique_id"), pl.col(f"unique_id{ms}").alias("member_uid"),
+        pl.col("match_probability").cast(pl.Float64), agreed.alias("agreed"))
+
+
+def _level_labels(model: dict, comparison: str) -> dict[int, str]:
+    """gamma value -> plain Chinese for the levels that mean "agreed" (from the saved model)."""
+    for comp in model["comparisons"]:
+        if comp["output_column_name"] == comparison:
+            levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
+            n = len(levels)
+            return {n - 1 - i: AGREED_LABELS[comparison][lv["label_for_charts"]]
+                    for i, lv in enumerate(levels) if lv.get("label_for_charts") in AGREED_LABELS[comparison]}
+    return {}
+
+
+# ---------------------------------------------------------------- the stage
+
+LINKS_DDL_COLUMNS = ("source_table", "file", "sheet", "row_number", "id_number", "household_id",
+                     "match_probability", "agreed", "method", "accepted")
+
+
+def deterministic(cand: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:
+    """Name (simplified) + the 15 surviving digits + township, when exactly one member has them."""
+    keys = ["county", "township", "name_s", "id15"]
+    hits = cand.drop_nulls(keys).join(members.drop_nulls(keys).select(*keys, "unique_id"),
+                                      on=keys, suffix="_m")
+    hits = hits.filter(pl.len().over("unique_id") == 1)
+    return hits.select("unique_id", pl.col("unique_id_m").alias("member_uid"),
+                       pl.lit(1.0).alias("match_probability"),
+                       pl.lit("姓名、出生日期、证件号码前15位、乡镇").alias("agreed"))
+
+
+def link(cand: pl.DataFrame, members: pl.DataFrame, train_left: pl.DataFrame, review: float, accept: float,
+         model_path: Path) -> tuple[pl.DataFrame, dict]:
+    """All candidate pairs at or above review, with `method` and `accepted`; and timings."""
+    seconds: dict[str, float] = {}
+    det = deterministic(cand, members).with_columns(method=pl.lit("deterministic"))
+    rest = cand.filter(~pl.col("unique_id").is_in(det["unique_id"].implode()))
+    prob = pl.DataFrame(schema={**det.schema})
+    if rest.height and members.height:
+        t0 = time.perf_counter()
+        left = pl.concat([train_left.select(FEATURES), rest.select(FEATURES)]) if train_left.height else rest
+        model = train(left.select(FEATURES), members, model_path)
+        seconds["train"] = round(time.perf_counter() - t0, 3)
+        t0 = time.perf_counter()
+        prob = predict(rest, members, model, review).with_columns(method=pl.lit("splink"))
+        seconds["predict"] = round(time.perf_counter() - t0, 3)
+    pairs = pl.concat([det, prob.select(det.columns)]).filter(pl.col("match_probability") >= review)
+    pairs = pairs.with_columns(
+        accepted=(pl.col("match_probability") >= accept) & (pl.len().over("unique_id") == 1))
+    return pairs, seconds
+
+
+def run_linkage(ctx: RunContext) -> dict[str, int]:
+    """Write this run's `record_links`; counts of candidates, accepted and review rows."""
+    cfg = ctx.config.linkage
+    con = ctx.cursor()
+    try:
+        con.execute("DELETE FROM record_links WHERE run_id = ?", [ctx.run_id])
+        if not cfg["enabled"]:
+            ctx.notes["linkage"] = {"ran": False, "reason": "配置 [linkage] 已关闭记录关联"}
+            return {}
+        from checks.sql import create_models, set_parameters
+
+        set_parameters(con, ctx.config, ctx.as_of, ctx.run_id)
+        create_models(con)
+        t0 = time.perf_counter()
+        cand = candidates(ctx, con)
+        members = roster(con)
+        seconds = {"candidates": round(time.perf_counter() - t0, 3)}
+        counts = {"candidates": cand.height, "accepted": 0, "review": 0}
+        if cand.height and members.height:
+            model_path = Path(ctx.out) / ".work" / f"{ctx.run_id}.linkage" / "model.json"
+            pairs, s = link(cand, members, training_rows(con), cfg["review"], cfg["accept"], model_path)
+            seconds |= s
+            rows = pairs.join(cand.select("unique_id", "source_table", "file", "sheet", "row_number"),
+                              on="unique_id").join(
+                members.select(pl.col("unique_id").alias("member_uid"), "id_number", "household_id"),
+                on="member_uid")
+            rows = rows.select(pl.lit(ctx.run_id).alias("run_id"), *LINKS_DDL_COLUMNS).sort(
+                "source_table", "file", "sheet", "row_number", "match_probability", descending=[
+                    False, False, False, False, True], nulls_last=True)
+            con.register("_links_frame", rows)
+            con.execute("INSERT INTO record_links BY NAME SELECT * FROM _links_frame")
+            con.unregister("_links_frame")
+            counts["accepted"] = rows.filter("accepted").height
+            counts["review"] = rows.filter(~pl.col("accepted")).height
+        ctx.notes["linkage"] = {"ran": True, **counts, "seconds": seconds}
+        return counts
+    finally:
+        con.close()
+
+
+# ---------------------------------------------------------------- screening reads accepted links
+
+
+def link_note(method: str, agreed: str | None, p: float) -> str:
+    """How a row was matched, for a warning's evidence: 按姓名、出生日期、村匹配（概率 0.997）."""
+    how = agreed or "姓名"
+    return f"按{how}匹配（概率 {min(p, 0.999) if method != 'deterministic' else 1:.3f}）"
+
+
+def linked_rows(con, ctx: RunContext, table: str) -> pl.DataFrame | None:
+    """The accepted rejected rows of `table`, re-normalised from their raw values with the linked ID."""
+    from sources.ingest import Match, aliases_for, normalise_sheet
+
+    got = con.execute(
+        "SELECT l.file, l.sheet, l.row_number, l.id_number, r.raw::VARCHAR"
+        " FROM record_links AS l JOIN rejects AS r"
+        "   ON r.run_id = l.run_id AND r.source_table = l.source_table AND r.file = l.file"
+        "  AND r.sheet IS NOT DISTINCT FROM l.sheet AND r.row_number = l.row_number"
+        " WHERE l.run_id = ? AND l.source_table = ? AND l.accepted",
+        [ctx.run_id, table],
+    ).fetchall()
+    if not got:
+        return None
+    spec = spec_for_table(table)
+    ranks = spec.header_ranks(aliases_for(spec, ctx.config.headers))
+    frames = []
+    for file, sheet, row_number, id_number, raw in got:
+        values = json.loads(raw or "{}")
+        headers = list(values)
+        colmap: dict[str, int] = {}
+        best: dict[str, int] = {}
+        for j, h in enumerate(headers):
+            hit = ranks.get(header_key(h)) or ranks.get(header_key(re.sub(r"_\d+$", "", h)))
+            if hit and (hit[0] not in best or hit[1] < best[hit[0]]):
+                colmap[hit[0]], best[hit[0]] = j, hit[1]
+        id_col = person_columns(spec)[0]
+        if id_col not in colmap:
+            headers.append("证件号码")
+            colmap[id_col] = len(headers) - 1
+        cells = [None if v is None else str(v) for v in values.values()] + [None] * (len(headers) - len(values))
+        cells[colmap[id_col]] = id_number
+        body = pl.DataFrame({f"c{j}": [v] for j, v in enumerate(cells)}, schema={f"c{j}": pl.String for j in range(len(cells))})
+        body = body.with_columns(pl.lit(row_number, dtype=pl.Int64).alias("__row"))
+        loaded, _, _ = normalise_sheet(body, Match(spec, 0, colmap, headers), ctx.as_of, ctx.config.county)
+        frames.append(loaded.with_columns(source_file=pl.lit(file), source_sheet=pl.lit(sheet, dtype=pl.String)))
+    return pl.concat(frames, how="diagonal_relaxed") if frames else None
+
+
+def shadow_department_tables(con, ctx: RunContext) -> dict[str, int]:
+    """For each department table with accepted links: a temp table of the same name (this cursor
+    only) holding its normalised rows plus the linked rows, unless a loaded row of the same person
+    already says the same (an extract holding the record twice). Returns {table: rows added}."""
+    if not (ctx.notes.get("linkage") or {}).get("ran"):
+        return {}
+    tables = [r[0] for r in con.execute(
+        "SELECT DISTINCT source_table FROM record_links WHERE run_id = ? AND accepted ORDER BY 1",
+        [ctx.run_id]).fetchall()]
+    added: dict[str, int] = {}
+    for table in tables:
+        rows = linked_rows(con, ctx, table)
+        if rows is None or not rows.height:
+            continue
+        cols = [r[0] for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = ?"
+            " AND database_name = current_database() ORDER BY column_index", [table]).fetchall()]
+        keep = [c for c in cols if c not in ("run_id", "source_file", "source_sheet", "source_row", "township")]
+        rows = rows.with_columns(pl.lit(ctx.run_id).alias("run_id"))
+        con.execute(f"DROP TABLE IF EXISTS temp.main.{table}")
+        con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM main.{table}")
+        con.register("_linked_frame", rows.select([c for c in rows.columns if c in cols]))
+        con.execute("CREATE OR REPLACE TEMP TABLE _linked AS SELECT * FROM _linked_frame")
+        con.unregister("_linked_frame")
+        if "township" in cols:
+            con.execute(f"""UPDATE _linked SET township = (
+                SELECT any_value(township) FROM main.{table} AS t WHERE t.township_raw = _linked.township_raw)""")
+        same = " AND ".join(f"t.{c} IS NOT DISTINCT FROM l.{c}" for c in keep if c in rows.columns)
+        n = con.execute(f"""INSERT INTO temp.main.{table} BY NAME
+            SELECT * FROM _linked AS l WHERE NOT EXISTS (SELECT 1 FROM main.{table} AS t WHERE {same})""").fetchone()
+        added[table] = int(n[0]) if n else 0
+        con.execute("DROP TABLE IF EXISTS _linked")
+    return added
+
+
+def annotate_hits(con, ctx: RunContext, rules) -> int:
+    """Say in a warning's evidence which of its household's records were matched by linkage, and how.
+
+    A hit of a rule reading a department table with accepted links of the same household gets
+    "；其中医保结算记录（文件 第N行）证件号码缺失或损坏，按姓名、出生日期、村匹配（概率 0.997）".
+    """
+    pairs = [(r.code, t) for r in rules for t in (*r.needs, *r.needs_any)]
+    if not pairs:
+        return 0
+    titles = {s.table: s.title for s in department_specs()}
+    notes = con.execute(
+        "SELECT source_table, household_id, file, sheet, row_number, method, agreed, match_probability"
+        " FROM record_links WHERE run_id = ? AND accepted ORDER BY file, sheet, row_number",
+        [ctx.run_id]).fetchall()
+    rows = [(t, hid, f"{titles.get(t, t)}记录（{f}{'：' + sh if sh else ''} 第{rn}行）证件号码缺失或损坏，"
+             + link_note(method, agreed, p)) for t, hid, f, sh, rn, method, agreed, p in notes]
+    if not rows:
+        return 0
+    con.register("_link_notes", pl.DataFrame(rows, schema=["source_table", "household_id", "note"], orient="row"))
+    con.register("_rule_tables", pl.DataFrame(pairs, schema=["rule_code", "source_table"], orient="row"))
+    n = con.execute("""
+        UPDATE screening_hits AS h SET evidence = coalesce(h.evidence, '') || '；其中' || a.notes
+        FROM (SELECT rt.rule_code, ln.household_id, string_agg(ln.note, '；' ORDER BY ln.note) AS notes
+              FROM _link_notes AS ln JOIN _rule_tables AS rt USING (source_table)
+              GROUP BY ALL) AS a
+        WHERE a.rule_code = h.rule_code AND a.household_id = h.household_id
+    """).fetchone()
+    con.unregister("_link_notes")
+    con.unregister("_rule_tables")
+    return int(n[0]) if n else 0
+
+
+def drop_shadows(con, tables) -> None:
+    for table in tables:
+        con.execute(f"DROP TABLE IF EXISTS temp.main.{table}")
