@@ -950,7 +950,7 @@ def registers(
     for k in ok:
         ok[k][rng.random(n) < 0.003] = None
     wa = wa.with_columns(
-        assessed_date=as_date(wdate), **{k: pl.Series(v, dtype=pl.String) for k, v in ok.items()}
+        assessed_date=as_date(wdate), **{k: pl.Series(v.tolist(), dtype=pl.String) for k, v in ok.items()}
     )
     redo = np.flatnonzero(rng.random(n) < 0.02)
     if len(redo):
