@@ -30,6 +30,7 @@ are neither read nor rejected. Decisions (spec silent):
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections import defaultdict
@@ -41,10 +42,11 @@ import polars as pl
 
 from sources import normalise as nz
 from sources.national import reshape_national
-from sources.read import SUPPORTED, Grid, ReadError, read_grids
+from sources.read import MAX_CELL_CHARS, SUPPORTED, Grid, ReadError, read_grids
 from sources.spec import Spec, department_specs, department_tables, header_key, specs_for_folder
 
 HEADER_SCAN_ROWS = 30
+TRUNCATED = "文件可能被截断：最后一行不完整，已拒收"
 FOOTER = (
     r"^(合\s*计|总\s*计|小\s*计|累\s*计|共\s*计|制\s*表|填\s*报|填\s*表|审\s*核|审\s*批|负责人|单位负责人"
     r"|主管领导|分管领导|经办人|备\s*注|说\s*明|注\s*[:：]|打印|数据来源|统计时间|截至|以下(空白|无)"
@@ -246,13 +248,21 @@ def _empty(raw: pl.Expr) -> pl.Expr:
     return raw.is_null() | (raw.str.strip_chars(nz.WS_CHARS).str.len_bytes() == 0)
 
 
-def normalise_sheet(frame: pl.DataFrame, m: Match, as_of, county: str) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
+def normalise_sheet(frame: pl.DataFrame, m: Match, as_of, county: str,
+                    text_file: bool = False) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
     """(loaded rows with canonical columns, rejected rows, unparsed counts per column).
 
     frame: the body rows (after the header) with `__row` = physical row number; blank,
-    footer and repeated header rows already removed. Works in phases (IDs stripped,
+    footer and repeated header rows already removed; `__num_<column>` (optional) is true
+    where that ID column's cell was a number cell of a workbook. Works in phases (IDs stripped,
     IDs normalised, per-value parsing joined back, checks) so that no expression
     repeats a large sub-expression.
+
+    Damage costs the row, never the file (any level, roster included): a cell longer than an
+    Excel cell can hold (MAX_CELL_CHARS); in a CSV (`text_file`), a value right of the header's
+    last column (an unquoted comma shifted the row). A department ID read from a number cell
+    with 18 digits is Excel-mangled whatever its check character (domain.md: never guessed);
+    a 15-digit one is exact and upgrades.
     """
     spec = m.spec
     null = pl.lit(None, dtype=pl.String)
@@ -291,7 +301,7 @@ def normalise_sheet(frame: pl.DataFrame, m: Match, as_of, county: str) -> tuple[
         df = df.with_columns(**per_row)
 
     # Cheap per-row test first; the reasons (many string tests) only for the few bad rows.
-    reasons, bad = [], []
+    reasons, bad = _damage(frame, m, text_file)
     for col in spec.columns:
         src = raw_of.get(col.name)
         raw = pl.col(src) if src else null
@@ -301,6 +311,11 @@ def normalise_sheet(frame: pl.DataFrame, m: Match, as_of, county: str) -> tuple[
                 ident, chk = pl.col(f"__id_{col.name}"), pl.col(f"__chk_{col.name}")
                 bad.append(~chk | ~nz.birth_ok(ident, as_of))
                 reasons.append(nz.id_problem(ident, chk, raw, as_of, label))
+                if f"__num_{col.name}" in frame.columns:
+                    mangled = pl.col(f"__num_{col.name}").fill_null(False) & ident.str.contains(r"^\d{18}$")
+                    bad.append(mangled.fill_null(False))
+                    reasons.append(pl.when(mangled & chk & nz.birth_ok(ident, as_of)).then(pl.lit(
+                        f"{label}无法恢复：被Excel按数字保存（18位证件号码在数字单元格中只剩15位有效数字），不猜测")))
         elif col.name == "household_id":
             bad.append(_empty(raw))
             reasons.append(pl.when(_empty(raw)).then(pl.lit(f"必填项为空：{label}（无法归户）")))
@@ -320,7 +335,8 @@ def normalise_sheet(frame: pl.DataFrame, m: Match, as_of, county: str) -> tuple[
             unparsed[c] = int(n)
     unparsed = {c.name: unparsed[c.name] for c in spec.columns if c.name in unparsed}  # spec order
     headers = _unique_headers(m.headers)
-    raw_json = pl.struct([pl.col(f"c{j}").alias(h) for j, h in enumerate(headers) if f"c{j}" in frame.columns])
+    raw_json = pl.struct([pl.col(f"c{j}").str.slice(0, RAW_CELL_CHARS).alias(h)
+                          for j, h in enumerate(headers) if f"c{j}" in frame.columns])
     rejected = rej.select(
         pl.col("__row").alias("row_number"),
         pl.concat_str(reasons, separator="；", ignore_nulls=True).alias("reason"),
@@ -328,6 +344,39 @@ def normalise_sheet(frame: pl.DataFrame, m: Match, as_of, county: str) -> tuple[
     )
     loaded = good.select(*[e.alias(k) for k, e in exprs.items()], pl.col("__row").alias("source_row"))
     return loaded, rejected, unparsed
+
+
+RAW_CELL_CHARS = 2000  # a reject keeps this much of each cell (a 5 MB cell is not copied whole)
+
+
+def _damage(frame: pl.DataFrame, m: Match, text_file: bool) -> tuple[list[pl.Expr], list[pl.Expr]]:
+    """(reasons, bad) of the row-level damage any table can have (see normalise_sheet).
+
+    The exact tests (character counts, which column) are built only when the cheap one
+    (byte lengths, non-null cells) finds some row, so a clean sheet pays one pass.
+    """
+    cells = [c for c in frame.columns if re.fullmatch(r"c\d+", c)]
+    reasons: list[pl.Expr] = []
+    bad: list[pl.Expr] = []
+    if cells and frame.select(pl.any_horizontal(
+            [pl.col(c).str.len_bytes() > MAX_CELL_CHARS for c in cells]).fill_null(False).any()).item():
+        for c in cells:
+            long = (pl.col(c).str.len_chars() > MAX_CELL_CHARS).fill_null(False)
+            j = int(c[1:])
+            head = (m.headers[j] if j < len(m.headers) else "") or f"第{j + 1}列"
+            bad.append(long)
+            reasons.append(pl.when(long).then(
+                pl.lit(f"单元格超长：{head} ") + pl.col(c).str.len_chars().cast(pl.String)
+                + pl.lit(f"个字符（Excel单元格最多{MAX_CELL_CHARS}个），整行拒收")))
+    last = max((j for j, h in enumerate(m.headers) if h), default=-1)
+    beyond = [c for c in cells if int(c[1:]) > last]
+    if text_file and beyond:
+        extra = pl.any_horizontal([nz.clean(pl.col(c)).is_not_null() for c in beyond]).fill_null(False)
+        if frame.select(extra.any()).item():
+            bad.append(extra)
+            reasons.append(pl.when(extra).then(pl.lit(
+                f"列数多于表头（表头{last + 1}列，该行右侧还有值）：可能含未加引号的逗号，整行拒收")))
+    return reasons, bad
 
 
 def body_rows(frame: pl.DataFrame, m: Match, first_row: int, skip: int) -> pl.DataFrame:
@@ -507,7 +556,16 @@ def _ingest_folder(ctx, con, folder: str) -> dict:
             continue
         for grid in grids:
             try:
-                tables = _ingest_grid(ctx, con, folder, rel, fp, grid, specs, counts, unparsed_all)
+                try:
+                    tables = _ingest_grid(ctx, con, folder, rel, fp, grid, specs, counts, unparsed_all)
+                except Exception:
+                    if grid.scan is None:
+                        raise
+                    # a large CSV that polars refused halfway (a row wider than the first ones): read
+                    # it again record by record, so the damage costs the damaged rows only
+                    grid.close()
+                    grid = read_grids(path, repair=True)[0]
+                    tables = _ingest_grid(ctx, con, folder, rel, fp, grid, specs, counts, unparsed_all)
                 touched.update(tables)
             except Exception as exc:
                 _unreadable(con, ctx, folder, rel, grid.sheet,
@@ -614,12 +672,15 @@ def _ingest_grid(ctx, con, folder, rel, fp, grid: Grid, specs, counts, unparsed_
     tables = ["households", "members", "measures"] if national else [m.spec.table]
     try:
         read, rejected_n, loaded_n, unparsed = _load_chunks(ctx, con, rel, grid, m, reject_table)
+        damaged = _bad_rows(ctx, con, rel, grid, header_row, reject_table)
     except Exception:
         _discard(con, ctx, rel, grid.sheet, tables)
         raise
-    note = ""
+    read, rejected_n = read + damaged, rejected_n + damaged
+    note = TRUNCATED if grid.truncated else ""
     if unparsed:
-        note = "未能识别的值（按空值入库）：" + "，".join(
+        note += "；" if note else ""
+        note += "未能识别的值（按空值入库）：" + "，".join(
             f"{m.headers[m.colmap[c]] or c}[{c}] {n}" for c, n in unparsed.items())
         for c, n in unparsed.items():
             key = (m.spec.column(c).get("part") or "households") if national else m.spec.table
@@ -674,7 +735,8 @@ def _load_chunks(ctx, con, rel, grid: Grid, m: Match, reject_table: str):
             offset += chunk.height
             if body.height == 0:
                 continue
-            loaded, rejected, unp = normalise_sheet(body, m, ctx.as_of, ctx.config.county)
+            body = _number_cells(grid, m, body)
+            loaded, rejected, unp = normalise_sheet(body, m, ctx.as_of, ctx.config.county, grid.text)
             read += body.height
             rejected_n += rejected.height
             for k, v in unp.items():
@@ -696,6 +758,36 @@ def _load_chunks(ctx, con, rel, grid: Grid, m: Match, reject_table: str):
             loaded_n[table] += df.height
     grid.close()
     return read, rejected_n, dict(loaded_n), dict(unparsed)
+
+
+def _number_cells(grid: Grid, m: Match, body: pl.DataFrame) -> pl.DataFrame:
+    """`__num_<column>` per department ID column of a workbook: the cell was a number cell.
+
+    Such an 18-digit ID kept only 15 significant digits (domain.md), and its check character
+    fits by chance about once in eleven: the cell's type, not the digits, says it was mangled.
+    """
+    if grid.numeric is None or m.spec.level != "department":
+        return body
+    cols = [c.name for c in m.spec.columns if c.type == "id" and c.name in m.colmap]
+    if not cols:
+        return body
+    masks = grid.numeric([m.colmap[c] for c in cols])
+    at = body["__row"] - grid.first_row
+    return body.with_columns(masks[m.colmap[c]].gather(at).alias(f"__num_{c}") for c in cols
+                             if m.colmap[c] in masks)
+
+
+def _bad_rows(ctx, con, rel, grid: Grid, header_row: int, reject_table: str) -> int:
+    """Reject the records the reader found damaged (Grid.bad_rows) below the header; their count."""
+    bad = [(row, reason, text) for row, (reason, text) in sorted(grid.bad_rows.items()) if row > header_row]
+    if bad:
+        insert_frame(con, "rejects", pl.DataFrame({
+            "run_id": [ctx.run_id] * len(bad), "source_table": [reject_table] * len(bad),
+            "file": [rel] * len(bad), "sheet": pl.Series([grid.sheet] * len(bad), dtype=pl.String),
+            "row_number": [r for r, _, _ in bad], "reason": [why for _, why, _ in bad],
+            "raw": [json.dumps({"原始内容": text[:RAW_CELL_CHARS]}, ensure_ascii=False) for _, _, text in bad],
+        }))
+    return len(bad)
 
 
 def _discard(con, ctx, rel, sheet, tables) -> None:

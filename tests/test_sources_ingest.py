@@ -457,14 +457,16 @@ def test_large_csv_read_in_chunks_gives_same_rows(tmp_path, monkeypatch):
     assert rej[0]["row_number"] == 4 and "科学计数法" in rej[0]["reason"]
 
 
-def test_truncated_csv_is_unreadable_and_nothing_half_loaded(tmp_path):
+def test_csv_cut_inside_a_quote_loses_only_its_last_row_and_is_named_truncated(tmp_path):
     ctx = make_ctx(tmp_path)
     write(ctx.inbox / "civil_affairs" / "截断.csv",
           f"姓名,身份证号,乡镇,死亡日期\n张三,{A},红山,2026-01-01\n李四,\"{B}", "gbk")
-    assert ingest_folder(ctx, "civil_affairs") == {}
+    assert ingest_folder(ctx, "civil_affairs") == {
+        "civil_affairs_deaths": {"read": 2, "loaded": 1, "rejected": 1, "duplicates": 0}}
     (f,) = rows(ctx, "SELECT * FROM input_files")
-    assert f["status"] == "unreadable" and "引号不配对" in f["reason"]
-    assert rows(ctx, "SELECT count(*) AS n FROM civil_affairs_deaths") == [{"n": 0}]
+    assert f["status"] == "loaded" and "截断" in f["reason"]
+    (r,) = rows(ctx, "SELECT row_number, reason FROM rejects")
+    assert r["row_number"] == 3 and "截断" in r["reason"]
 
 
 def test_members_and_measures_take_their_households_county(tmp_path):
