@@ -31,6 +31,7 @@ are neither read nor rejected. Decisions (spec silent):
 from __future__ import annotations
 
 import json
+import os
 import re
 import uuid
 from collections import defaultdict
@@ -57,19 +58,84 @@ TITLE = r"(名册|名单|花名册|明细|统计表|登记表|台账|汇总表|�
 
 # ---------------------------------------------------------------- files
 
-def list_files(root: Path) -> list[Path]:
-    """Every file under root, sorted; hidden files, Office lock files (~$x.xlsx) and temp files left out."""
-    out = []
-    for p in sorted(root.rglob("*")):
-        if not p.is_file():
-            continue
-        rel = p.relative_to(root).parts
-        if any(part.startswith((".", "~$", "~")) for part in rel):
-            continue
-        if p.suffix.lower() in {".tmp", ".bak", ".swp", ".crdownload", ".part"} or p.name.endswith("~"):
-            continue
-        out.append(p)
-    return out
+TEMP_SUFFIXES = {".tmp", ".bak", ".swp", ".crdownload", ".part"}
+
+
+def list_files(root: Path, inbox: Path | None = None) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """(every file under root to read, sorted; every other entry under it with why it is not read).
+
+    Not read, each listed with its reason (inputs.md: every file is read or listed): a hidden name
+    (a leading "."; a hidden folder is listed once, for all it holds), Office lock and temporary
+    files (~$x.xlsx, x.tmp, x~), anything that is not a regular file, and a symbolic link —
+    never followed: one to a file outside the inbox would load rows the county never put there,
+    and one inside it would read the same rows twice.
+    """
+    inbox = Path(inbox or root)
+    files: list[Path] = []
+    skipped: list[tuple[Path, str]] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        here = Path(dirpath)
+        for name in sorted(dirnames):
+            p = here / name
+            why = _link_reason(p, inbox) if p.is_symlink() else (
+                "隐藏目录（名称以“.”开头），其中的文件未读取" if name.startswith(".") else None)
+            if why:
+                skipped.append((p, why))
+                dirnames.remove(name)
+        dirnames.sort()
+        for name in filenames:
+            p = here / name
+            if p.is_symlink():
+                skipped.append((p, _link_reason(p, inbox)))
+            elif name.startswith("."):
+                skipped.append((p, "隐藏文件（名称以“.”开头），未读取"))
+            elif name.startswith("~") or name.endswith("~") or p.suffix.lower() in TEMP_SUFFIXES:
+                skipped.append((p, "临时文件或Office锁定文件，未读取"))
+            elif not p.is_file():
+                skipped.append((p, "不是普通文件，未读取"))
+            else:
+                files.append(p)
+    return sorted(files), sorted(skipped)
+
+
+def _link_reason(p: Path, inbox: Path) -> str:
+    try:
+        inside = p.resolve().is_relative_to(inbox.resolve())
+    except (OSError, RuntimeError):  # a loop of links
+        inside = False
+    where = "收件目录内的另一位置" if inside else "收件目录之外"
+    return f"符号链接（指向{where}），未跟随读取：请把文件本身放入部门目录"
+
+
+def list_stray(ctx, folders: set[str]) -> int:
+    """List in input_files (status skipped) and ctx.skip every entry of the inbox outside the
+    department folders (a file at the top, a folder no table belongs to): read or listed, never
+    silently ignored. Returns how many."""
+    con = ctx.cursor()
+    inbox = Path(ctx.inbox)
+    n = 0
+    try:
+        for entry in sorted(inbox.iterdir()):
+            if entry.name in folders and entry.is_dir() and not entry.is_symlink():
+                continue
+            top = entry.name
+            if entry.is_dir() and not entry.is_symlink() and not top.startswith("."):
+                files, skipped = list_files(entry, inbox)
+                listed = [(p, f"不在任何部门目录下（{top}/ 不是收件目录约定的目录），未读取") for p in files]
+                listed += skipped
+            else:
+                why = (_link_reason(entry, inbox) if entry.is_symlink()
+                       else "隐藏文件或目录（名称以“.”开头），未读取" if top.startswith(".")
+                       else "不在任何部门目录下（应放入对应部门的目录），未读取")
+                listed = [(entry, why)]
+            for p, why in listed:
+                rel = p.relative_to(inbox).as_posix()
+                _input_file(con, ctx, top if entry.is_dir() else "", rel, None, status="skipped", reason=why)
+                ctx.skip("file", rel, why)
+                n += 1
+    finally:
+        con.close()
+    return n
 
 
 # ---------------------------------------------------------------- header recognition
@@ -528,10 +594,19 @@ def ingest_folder(ctx, folder: str) -> dict:
 def _ingest_folder(ctx, con, folder: str) -> dict:
     root = Path(ctx.inbox) / folder
     counts: dict[str, dict[str, int]] = {}
+    if root.is_symlink():
+        why = _link_reason(root, Path(ctx.inbox))
+        _input_file(con, ctx, folder, folder, None, status="skipped", reason=why)
+        ctx.skip("source", folder, f"{why}（该部门本次未读取，相关规则跳过）")
+        return counts
     if not root.is_dir():
         ctx.skip("source", folder, f"目录不存在：{folder}/（该部门本次未提供数据，相关规则跳过）")
         return counts
-    files = list_files(root)
+    files, not_read = list_files(root, Path(ctx.inbox))
+    for p, why in not_read:
+        rel = p.relative_to(ctx.inbox).as_posix()
+        _input_file(con, ctx, folder, rel, None, status="skipped", reason=why)
+        ctx.skip("file", rel, why)
     if not files:
         ctx.skip("source", folder, f"目录为空：{folder}/（该部门本次未提供数据，相关规则跳过）")
         return counts
@@ -800,13 +875,15 @@ def _discard(con, ctx, rel, sheet, tables) -> None:
 
 # ---------------------------------------------------------------- townships
 
-_KEY_SQL = "regexp_replace(regexp_replace({x}, '(人民政府|政府|办事处|办)$', ''), '(镇|乡|街道)$', '')"
+_OFFICE_SQL = "regexp_replace({x}, '(人民政府|政府|办事处|办)$', '')"
+_KEY_SQL = "regexp_replace(" + _OFFICE_SQL + ", '(镇|乡|街道)$', '')"
 
 
 def resolve_townships(ctx) -> dict[str, dict[str, int]]:
     """Set `township` of every department table from `township_raw`, within the row's county.
 
-    Call once after every folder is ingested. When the roster holds one county that is not
+    Call once after every folder is ingested. The roster's own spellings are resolved first
+    (_resolve_roster_townships). When the roster holds one county that is not
     the configured one, department rows of the configured county (no county column) and the
     configured township aliases are taken as the roster's county first. Canonical names: the roster's township
     spellings (households) and the configured townships; a raw name resolves by exact
@@ -843,6 +920,39 @@ def _placed_tables() -> list[str]:
     return [s.table for s in department_specs() if any(c.type == "township" for c in s.columns)]
 
 
+def _resolve_roster_townships(ctx, con) -> None:
+    """One spelling per township in the roster itself, so each township gets one workbook.
+
+    A roster township written as a configured alias (红柳湾 for 红柳镇) or with a suffix
+    (石门乡人民政府) takes the configured canonical name, exactly as a department's would
+    (_town_names holds the configured names here). Spellings the configuration does not
+    know are grouped when they differ only by an office suffix (人民政府, 政府, 办事处, 办: 石门乡 and
+    石门乡人民政府, but never 红山镇 and 红山乡, which may be two townships); the group takes the
+    spelling most of its households use (then the shorter, then the first in sort order).
+    """
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _roster_towns AS
+        WITH spelt AS (SELECT county, township AS name, count(*) AS n, {_KEY_SQL.format(x='township')} AS stem,
+                              {_OFFICE_SQL.format(x='township')} AS office
+                       FROM households WHERE run_id = ? AND township IS NOT NULL GROUP BY ALL),
+        exact AS (SELECT s.county, s.name, min(t.canonical) AS canonical FROM spelt s
+                  JOIN _town_names t ON t.county = s.county AND t.name = s.name GROUP BY ALL),
+        by_stem AS (SELECT s.county, s.name, min(t.canonical) AS canonical FROM spelt s
+                    JOIN _town_names t ON t.county = s.county AND t.stem = s.stem
+                    GROUP BY ALL HAVING count(DISTINCT t.canonical) = 1),
+        own AS (SELECT county, name, n, first_value(name) OVER (
+                    PARTITION BY county, office ORDER BY n DESC, length(name), name) AS canonical FROM spelt)
+        SELECT o.county, o.name, coalesce(e.canonical, b.canonical, o.canonical) AS canonical
+        FROM own o LEFT JOIN exact e USING (county, name) LEFT JOIN by_stem b USING (county, name)
+    """, [ctx.run_id])
+    con.execute("""
+        UPDATE households SET township = r.canonical FROM _roster_towns r
+        WHERE households.run_id = ? AND households.county = r.county AND households.township = r.name
+          AND r.canonical <> r.name
+    """, [ctx.run_id])
+    con.execute("DROP TABLE _roster_towns")
+
+
 def _resolve_townships(ctx, con) -> dict[str, dict[str, int]]:
     rows = []
     single = _single_roster_county(ctx, con)
@@ -856,14 +966,15 @@ def _resolve_townships(ctx, con) -> dict[str, dict[str, int]]:
         for canonical, aliases in towns.items():
             rows.append((county, canonical, canonical))
             rows.extend((county, a, canonical) for a in aliases)
-    con.execute("CREATE OR REPLACE TEMP TABLE _town_names (county VARCHAR, name VARCHAR, canonical VARCHAR)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _town_names (county VARCHAR, name VARCHAR, canonical VARCHAR,"
+                " stem VARCHAR)")
     if rows:
-        con.executemany("INSERT INTO _town_names VALUES (?, ?, ?)", rows)
-    con.execute(
-        "INSERT INTO _town_names SELECT DISTINCT county, township, township FROM households"
-        " WHERE run_id = ? AND township IS NOT NULL", [ctx.run_id])
-    con.execute("ALTER TABLE _town_names ADD COLUMN stem VARCHAR")
+        con.executemany("INSERT INTO _town_names (county, name, canonical) VALUES (?, ?, ?)", rows)
     con.execute(f"UPDATE _town_names SET stem = {_KEY_SQL.format(x='name')}")
+    _resolve_roster_townships(ctx, con)
+    con.execute(
+        f"INSERT INTO _town_names SELECT DISTINCT county, township, township, {_KEY_SQL.format(x='township')}"
+        " FROM households WHERE run_id = ? AND township IS NOT NULL", [ctx.run_id])
     out = {}
     for table in _placed_tables():
         con.execute(f"""

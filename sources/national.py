@@ -5,7 +5,7 @@ The rows come in already normalised by the same engine as every other table
 - a household's columns come from its 户主 row, or from its first row (file order)
   when it has no single 户主;
 - head_name / head_id_number, when the export has no such column, are the 户主 row's
-  姓名 / 证件号码;
+  姓名 / 证件号码; when it has one, an empty cell stays empty (L13 reports it);
 - guarantees come from the "problem" columns with the polarity inverted: 否 when any
   of the household's rows says so, 是 when some row has a value, else null;
 - risk types are 致贫/返贫风险1…5 of the household row, empty cells skipped (and
@@ -57,13 +57,20 @@ def reshape_national(rows: pl.DataFrame, spec: Spec, present: set[str]) -> dict[
     head = df.filter(pl.col("__chosen"))
 
     hh_cols = [c.name for c in spec.columns if parts[c.name] == "households"]
+
+    def from_head(col: str, member_col: str) -> pl.Expr:
+        """The export's own column when it has one, empty cells staying empty (an empty 户主证件号码
+        is the L13 error the province audits, not a gap to fill); the 户主 row's only without it."""
+        if col in present:
+            return pl.col(col)
+        return pl.when(pl.col("__head")).then(pl.col(member_col)).alias(col)
+
     households = head.select(
         *[pl.col(c) for c in hh_cols if c not in ("head_name", "head_id_number")],
-        pl.coalesce(pl.col("head_name"), pl.when(pl.col("__head")).then(pl.col("name"))).alias("head_name"),
-        pl.coalesce(pl.col("head_id_number"), pl.when(pl.col("__head")).then(pl.col("id_number")))
-        .alias("head_id_number"),
-        pl.coalesce(pl.col("head_id_number_raw"), pl.when(pl.col("__head")).then(pl.col("id_number_raw")))
-        .alias("head_id_number_raw"),
+        from_head("head_name", "name"),
+        from_head("head_id_number", "id_number"),
+        (pl.col("head_id_number_raw") if "head_id_number" in present
+         else pl.when(pl.col("__head")).then(pl.col("id_number_raw"))).alias("head_id_number_raw"),
         *[pl.col(g) for g in guarantees],
         *SOURCE,
     )

@@ -187,7 +187,8 @@ def test_xlsx_title_blank_footer_and_explanation_sheet(tmp_path):
     assert "身份证号" in files["说明"]["reason"]  # the header names tried are named
     assert {"kind": "sheet", "name": "health_insurance/结算.xlsx[说明]"} in [
         {k: s[k] for k in ("kind", "name")} for s in ctx.skipped]
-    assert len(files) == 2  # the ~$ lock file is not read
+    assert len(files) == 3  # the ~$ lock file is not read, but listed with why
+    assert files[None]["status"] == "skipped" and "锁定文件" in files[None]["reason"]
 
 
 def test_legacy_xls_and_enum_map(tmp_path):
@@ -259,8 +260,9 @@ def test_missing_and_empty_folders_are_skipped_sources(tmp_path):
     assert ingest_folder(ctx, "education") == {}
     assert ingest_folder(ctx, "housing") == {}
     kinds = {(s["kind"], s["name"]) for s in ctx.skipped}
-    assert kinds == {("source", "education"), ("source", "housing")}
-    assert rows(ctx, "SELECT count(*) AS n FROM input_files") == [{"n": 0}]
+    assert kinds == {("source", "education"), ("source", "housing"), ("file", "education/.DS_Store")}
+    (hidden,) = rows(ctx, "SELECT * FROM input_files")  # the hidden file is listed, not read
+    assert hidden["status"] == "skipped" and "隐藏文件" in hidden["reason"]
 
 
 # ---------------------------------------------------------------- townships
