@@ -27,6 +27,15 @@ class RunContext:
 
     @property
     def reports_dir(self) -> Path:
+        """Where this run writes its reports: while a run is under way its private folder
+        (notes["reports_build"], under OUT/.work/, moved into place by store.publish with the
+        warehouse), else the published folder."""
+        build = self.notes.get("reports_build")
+        return Path(build) if build else self.published_reports_dir
+
+    @property
+    def published_reports_dir(self) -> Path:
+        """OUT/reports/<as-of>/: where the reports of the latest complete run of that date stand."""
         return Path(self.out) / "reports" / self.as_of.isoformat()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:

@@ -5,7 +5,8 @@ Layout under OUT/:
     warehouse.duckdb        catalogue: one view per table over store/<run_id>/<table>.parquet, with comments
     store/<run_id>/         one folder per finished run: <table>.parquet for every table
     .staging/<run_id>/      partitions being written; renamed into store/ when complete
-    .work/<run_id>.duckdb   the run's private working database (deleted after publish)
+    .work/<run_id>.*        the run's private work: marker, spill files, its reports being built
+    reports/<as-of>/        the reports of the latest complete run of that date (moved in by publish)
     .lock                   held (flock) by the one run allowed on OUT at a time
 
 Why this shape: an analyst's `duckdb warehouse.duckdb` (read-only or not) holds a
@@ -145,11 +146,22 @@ def attach_history(con: duckdb.DuckDBPyConnection, out: Path) -> None:
         )
 
 
-def publish(con: duckdb.DuckDBPyConnection, out: Path, run_id: str, complete: bool = True) -> Path:
+def reports_build_dir(out: Path, run_id: str, as_of) -> Path:
+    """The run's private reports folder, OUT/.work/<run_id>.reports/<as-of>/: discard_work removes
+    it with the rest of the run's work, so a run that fails or is killed leaves no reports behind."""
+    return Path(out) / ".work" / f"{run_id}.reports" / as_of.isoformat()
+
+
+def publish(con: duckdb.DuckDBPyConnection, out: Path, run_id: str, complete: bool = True,
+            reports: Path | None = None) -> Path:
     """Copy the run's tables to Parquet, rename them into store/, refresh the catalogue.
 
     `runs` must already hold this run's row with its final status.
     With complete=False only runs.parquet is published (a failed run is recorded, never latest).
+    `reports` (a complete run's built reports folder, named after its as-of date) is moved into
+    the staging folder first, so the one rename that publishes the run's tables publishes its
+    reports too; they are then moved to OUT/reports/<as-of>/ (place_reports), a step recovery
+    finishes when a run dies between the two.
     """
     out = Path(out).resolve()
     staging = out / ".staging" / run_id
@@ -163,6 +175,9 @@ def publish(con: duckdb.DuckDBPyConnection, out: Path, run_id: str, complete: bo
             " (FORMAT parquet, COMPRESSION zstd)",
             [run_id],
         )
+    if complete and reports is not None and Path(reports).is_dir():
+        (staging / "reports").mkdir()
+        os.rename(reports, staging / "reports" / Path(reports).name)
     _fsync_dir(staging)
     final = store_dir(out) / run_id
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -170,8 +185,32 @@ def publish(con: duckdb.DuckDBPyConnection, out: Path, run_id: str, complete: bo
         shutil.rmtree(final)
     os.rename(staging, final)
     _fsync_dir(final.parent)
+    place_reports(out, run_id)
     build_catalogue(out)
     return final
+
+
+def place_reports(out: Path, run_id: str) -> None:
+    """Move a published run's reports from store/<run_id>/reports/<as-of>/ to OUT/reports/<as-of>/.
+
+    The folder of an earlier run of the same date is set aside (into the run's .work, removed
+    after) and the new one renamed in: a clerk never sees a mix of two runs' workbooks.
+    """
+    out = Path(out).resolve()
+    held = store_dir(out) / run_id / "reports"
+    if not held.is_dir():
+        return
+    for built in sorted(held.iterdir()):
+        target = out / "reports" / built.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        old = out / ".work" / f"{run_id}.replaced-reports"
+        if target.exists():
+            old.parent.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(old, ignore_errors=True)
+            os.rename(target, old)
+        os.rename(built, target)
+        shutil.rmtree(old, ignore_errors=True)
+    held.rmdir()
 
 
 def _fsync_dir(path: Path) -> None:
@@ -329,6 +368,8 @@ def recover_leftovers(out: Path) -> list[str]:
         discard_work(out, run_id)
     for tmp in out.glob(".warehouse.*.duckdb*"):
         tmp.unlink(missing_ok=True)
+    for held in store_dir(out).glob("*/reports"):  # published, but died before its reports were placed
+        place_reports(out, held.parent.name)
     if catalogue_is_stale(out):
         build_catalogue(out)
     return recorded
