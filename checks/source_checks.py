@@ -1,10 +1,11 @@
-"""S01–S10: the quality of each department's extract, into `source_checks`.
+"""S01–S11: the quality of each department's extract, into `source_checks`.
 
 One GE validation per table (checks/expectations/ declares the suites, checks/ge_duckdb.py runs
 them in DuckDB) gives the whole-extract figures of the row checks S02–S08; one GROUP BY per table
 gives the same checks per township. S01 (required columns) and S10 (duplicates) come from the
-ingest's bookkeeping (`input_files`), S02 adds the rows rejected for their ID (`rejects`), and S09
-(freshness) is one aggregate query.
+ingest's bookkeeping (`input_files`), S02 adds the rows rejected for their ID (`rejects`), S09
+(freshness) is one aggregate query, and S11 (volume) compares the loaded rows with the previous
+complete run's (for the roster's households too).
 
 Units (what `checked` counts), chosen so each rate reads naturally in the scorecard:
 S01 required columns × files; S02 rows (loaded + rejected for the ID); S03/S04/S05 non-empty cells
@@ -37,7 +38,7 @@ PER_TOWNSHIP = {"S02", "S03", "S04", "S05", "S06", "S07"}
 
 
 def run_source_checks(ctx: RunContext) -> dict:
-    """Run S01–S10 on every department table; write `source_checks`; return figures per table and code."""
+    """Run S01–S11 on every department table; write `source_checks`; return figures per table and code."""
     from checks.ge_duckdb import GeDuckDB
 
     t0 = time.perf_counter()
@@ -63,6 +64,7 @@ def run_source_checks(ctx: RunContext) -> dict:
             ge = GeDuckDB(ctx.con, docs_dir)
         ge.add(table, suite.gx_suite())
         rows.extend(_s01(ctx.run_id, table, files))
+    rows.extend(_s11(ctx, con, table) for table in [*department_tables(), "households"])
     results = ge.run() if ge else {}
     for table, suite in suites.items():
         files = _files_of(con, ctx.run_id, table)
@@ -390,6 +392,49 @@ def _s09(ctx: RunContext, con, suite: SourceSuite) -> tuple:
     failed = int(age > stale)
     return (ctx.run_id, table, "S09", None, 1, failed,
             f"最新日期 {newest.isoformat()}，距基准日 {age} 天（阈值 {stale} 天）")
+
+
+def _s11(ctx: RunContext, con, table: str) -> tuple:
+    """Volume: the table's loaded rows are at least [volume_drop] × those of the previous complete run
+    (rules.md S11; "previous" as for history: the latest completed run with an earlier as-of date).
+
+    A table present last time and absent now fails. The roster's households are checked too: a
+    township's roster file gone missing would otherwise read as that township's errors vanishing.
+    """
+    from checks.screening import _previous_run
+
+    share = float(ctx.config.thresholds.get("volume_drop", 0.5))
+    now = con.execute(f"SELECT count(*) FROM main.{table} WHERE run_id = ?", [ctx.run_id]).fetchone()[0]
+    prev = _previous_run(con, ctx.as_of)
+    if prev is None:
+        return (ctx.run_id, table, "S11", None, 1, 0, f"本次入库 {now:,} 行；无上次完整运行可比")
+    before, day = con.execute(
+        f"SELECT (SELECT count(*) FROM hist.{table} WHERE run_id = ?), as_of_date FROM hist.runs WHERE run_id = ?",
+        [prev, prev]).fetchone()
+    failed = int(before > 0 and now < share * before)
+    detail = f"本次入库 {now:,} 行，上次完整运行（基准日 {day.isoformat()}）{before:,} 行"
+    if failed:
+        detail += f"，不足上次的 {share:.0%}：数据可能缺失" + ("（本次未提供）" if now == 0 else "")
+    return (ctx.run_id, table, "S11", None, 1, failed, detail)
+
+
+def volume_drops(con, run_id: str) -> list[dict]:
+    """The run's S11 failures, each with the title of its table and the rules that read it
+    (registry `needs`; every rule for the roster): what the summary, the scorecard and the
+    说明 sheet flag, so fewer findings are never read as better data."""
+    from checks.registry import rules
+    from sources.spec import spec_for_table
+
+    out = []
+    for table, detail in con.execute(
+            "SELECT source_table, detail FROM source_checks WHERE run_id = ? AND check_code = 'S11'"
+            " AND failed > 0 ORDER BY source_table", [run_id]).fetchall():
+        roster = table == "households"
+        codes = [r.code for r in rules().values()
+                 if r.family in ("W", "L") and (roster or table in (*r.needs, *r.needs_any))]
+        out.append({"table": table, "title": "花名册（户信息）" if roster else spec_for_table(table).title,
+                    "detail": detail, "rules": codes})
+    return out
 
 
 def _s10(run_id: str, table: str, files: list[dict]) -> tuple:

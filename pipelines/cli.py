@@ -61,8 +61,9 @@ def _progress(event: str, d: dict) -> None:
     elif event == "stage_done":
         console.print(f"  [green]✓[/] {d['stage']:<24} ({d['seconds']:.1f} s)")
     elif event == "error":
-        console.print(f"  [red]✗ {d['error']}[/]")
-        Console(stderr=True, highlight=False).print(d["trace"], markup=False)
+        console.print(f"  ✗ {d['error']}", style="red", markup=False)
+        if d.get("trace"):
+            Console(stderr=True, highlight=False).print(d["trace"], markup=False)
 
 
 def print_summary(summary: dict) -> None:
@@ -74,7 +75,8 @@ def print_summary(summary: dict) -> None:
     console.print(f"\n[bold {colour}]{status}[/] run {summary.get('run_id')} as of {summary.get('as_of')}"
                   f" in {summary.get('seconds', 0):.1f} s")
     if summary.get("error"):
-        console.print(f"[red]{summary['error']}[/] (details above; the warehouse still shows the previous complete run)")
+        console.print(summary["error"], style="red", markup=False)
+        console.print("(the warehouse and the reports still show the previous complete run)")
     sources = summary.get("sources") or {}
     if sources:
         t = Table(title="Rows per source", title_justify="left")
@@ -123,6 +125,12 @@ def print_summary(summary: dict) -> None:
         console.print("[bold]Skipped[/]")
         for s in others:
             console.print(f"  {s['kind']} {s['name']}: {s['reason']}", markup=False)
+    for drop in summary.get("volume_drops") or []:
+        console.print(f"数据量骤降（S11）{drop['title']}：{drop['detail']}；依赖该数据的规则本次结果不完整："
+                      f"{'、'.join(drop['rules']) or '无'}", style="bold red", markup=False)
+    for name in summary.get("files_truncated") or []:
+        console.print(f"文件可能被截断：{name}（最后一行不完整，已拒收；请部门重新报送完整文件）",
+                      style="yellow", markup=False)
     for run_id in summary.get("recovered_runs") or []:
         console.print(f"[yellow]run {run_id} had died before finishing; recorded as failed[/]")
     console.print(f"Reports:   {summary.get('reports_dir')}")
@@ -201,6 +209,8 @@ def run(
     finally:
         fl.set_progress(None)
     print_summary(fl.last_context.notes["summary"])
+    if fail_exit and fl.last_context.notes.get("status") == "failed":
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command()

@@ -27,6 +27,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from checks.source_checks import volume_drops
 from core.config import Config, load_config
 from core.context import RunContext
 from pipelines import store
@@ -88,16 +89,17 @@ def folder_tables() -> dict[str, list[str]]:
 def fingerprint_folder(inbox: Path, folder: str) -> list[dict]:
     """Every file under inbox/folder: path relative to the inbox, size, SHA-256 of the content.
 
-    Hidden files and Excel's ~$ lock files are left out: they come and go while
-    someone has a workbook open and say nothing about the data.
+    Only the files the ingest reads (sources.ingest.list_files): hidden files and Excel's ~$ lock
+    files come and go while someone has a workbook open and say nothing about the data, and a
+    symbolic link is never followed.
     """
+    from sources.ingest import list_files
+
     root = Path(inbox) / folder
-    if not root.is_dir():
+    if not root.is_dir() or root.is_symlink():
         return []
     files = []
-    for p in sorted(root.rglob("*")):
-        if not p.is_file() or p.name.startswith((".", "~$")):
-            continue
+    for p in list_files(root, Path(inbox))[0]:  # what the ingest reads: no symlink is followed
         with p.open("rb") as fh:
             digest = hashlib.file_digest(fh, "sha256").hexdigest()
         files.append({
@@ -377,6 +379,7 @@ def run_once(
         wh = config.raw.get("warehouse", {})
         con = store.open_work(out, run_id, wh.get("memory_limit"), wh.get("threads"))
         ctx = RunContext(run_id=run_id, as_of=as_of, inbox=inbox, out=out, config=config, con=con)
+        ctx.notes["reports_build"] = store.reports_build_dir(out, run_id, as_of)
         last_context = ctx
         ctx.notes["recovered"] = recovered
         ctx.notes["stage"] = "start"
@@ -405,32 +408,77 @@ def run_once(
             t0 = time.perf_counter()
             ctx.notes["stage"] = "ingest"
             ingest(ctx, plan)
+            _stage_function("sources.ingest", "list_stray")(ctx, {*ctx.notes["folder_tables"], FEEDBACK_FOLDER})
             resolve_townships(ctx)
             ctx.stage_seconds["ingest"] = round(time.perf_counter() - t0, 3)
+            missing = incomplete_inbox(ctx)
+            if missing:
+                raise IncompleteInbox(missing)
             for name in STAGES:
                 stage(ctx, name)
             ctx.notes["stage"] = "publish"
             _finish(ctx, "completed")
+            _write_summary(ctx)  # inside the reports, so they publish together
             t0 = time.perf_counter()
-            store.publish(con, out, run_id, complete=True)
+            store.publish(con, out, run_id, complete=True, reports=ctx.reports_dir)
             ctx.stage_seconds["publish"] = round(time.perf_counter() - t0, 3)
             ctx.notes["status"] = "completed"
         except BaseException as exc:
             ctx.notes["status"] = "failed"
-            ctx.notes["error"] = f"{type(exc).__name__} in stage {ctx.notes.get('stage', 'start')}"
-            _emit("error", error=ctx.notes["error"], trace=traceback.format_exc())
+            expected = isinstance(exc, IncompleteInbox)  # said in plain words; no traceback to show
+            ctx.notes["error"] = str(exc) if expected else \
+                f"{type(exc).__name__} in stage {ctx.notes.get('stage', 'start')}"
+            _emit("error", error=ctx.notes["error"], trace=None if expected else traceback.format_exc())
             try:
                 _finish(ctx, "failed")
                 store.publish(con, out, run_id, complete=False)
             except Exception as record_exc:
                 raise RuntimeError(f"run {run_id} failed and could not be recorded") from record_exc
-            raise
+            if not expected:
+                raise
         finally:
             con.close()
+            ctx.notes.pop("reports_build", None)  # published, or discarded with the run's work
             store.discard_work(out, run_id)
             _write_summary(ctx)
             _emit("done", summary=ctx.notes.get("summary"))
     return ctx
+
+
+class IncompleteInbox(RuntimeError):
+    """The inbox cannot give a run worth publishing (no readable roster; an empty or unmounted inbox).
+    The run is recorded as failed with this message, in plain words, and publishes nothing."""
+
+
+_KEEPS_PREVIOUS = "本次运行记为失败，不发布报表；仓库和报表仍为上一次完整运行的结果。"
+
+
+def incomplete_inbox(ctx: RunContext) -> str | None:
+    """Why this inbox must not be published (inputs.md: without a readable roster there is nothing
+    to screen), or None. An empty inbox is most often a share that failed to mount: published, it
+    would tell the province the county became error-free overnight."""
+    from sources.spec import spec_for_table
+
+    inbox = Path(ctx.inbox)
+    if not any(not p.name.startswith(".") for p in inbox.iterdir()):
+        return f"收件目录为空（共享目录可能未挂载）：{inbox.resolve()}。{_KEEPS_PREVIOUS}"
+    con = ctx.cursor()
+    if con.execute("SELECT count(*) FROM households WHERE run_id = ?", [ctx.run_id]).fetchone()[0]:
+        return None
+    roster = spec_for_table("households").folder
+    tried = con.execute(
+        "SELECT file || coalesce('[' || sheet || ']', '') || '：' || coalesce(reason, status) FROM input_files"
+        " WHERE run_id = ? AND folder = ? AND status <> 'loaded' ORDER BY ALL LIMIT 3", [ctx.run_id, roster]
+    ).fetchall()
+    if not (inbox / roster).is_dir():
+        why = f"未提供花名册（{roster}/ 目录不存在）"
+    elif not tried and not con.execute("SELECT count(*) FROM input_files WHERE run_id = ? AND folder = ?",
+                                       [ctx.run_id, roster]).fetchone()[0]:
+        why = f"未提供花名册（{roster}/ 目录为空）"
+    else:
+        why = f"花名册无法读取（{roster}/ 中没有读到任何一户）" + (
+            "：" + "；".join(t for (t,) in tried) if tried else "")
+    return f"{why}，没有可筛查的对象。{_KEEPS_PREVIOUS}"
 
 
 def _finish(ctx: RunContext, status: str) -> None:
@@ -455,6 +503,8 @@ def _finish(ctx: RunContext, status: str) -> None:
 
 def build_summary(ctx: RunContext, status: str) -> dict:
     """The end-of-run summary: counts and reasons only, never a name or ID number."""
+    from sources.ingest import TRUNCATED
+
     con = ctx.cursor()
     finished = datetime.now()
     started = con.execute("SELECT started_at FROM runs WHERE run_id = ?", [ctx.run_id]).fetchone()[0]
@@ -498,7 +548,7 @@ def build_summary(ctx: RunContext, status: str) -> dict:
         "error": ctx.notes.get("error"),
         "out": str(Path(ctx.out).resolve()),
         "warehouse": str((Path(ctx.out) / "warehouse.duckdb").resolve()),
-        "reports_dir": str(Path(ctx.reports_dir).resolve()),
+        "reports_dir": str(Path(ctx.published_reports_dir).resolve()),
         "sources": sources,
         "reused": ctx.notes.get("reused", {}),
         "files_skipped": files_skipped,
@@ -510,6 +560,9 @@ def build_summary(ctx: RunContext, status: str) -> dict:
         "stage_seconds": dict(ctx.stage_seconds),
         "recovered_runs": ctx.notes.get("recovered", []),
         "config_notices": list(ctx.config.notices),
+        "files_truncated": [f for (f,) in con.execute(
+            "SELECT DISTINCT file FROM input_files WHERE contains(reason, ?) ORDER BY 1", [TRUNCATED]).fetchall()],
+        "volume_drops": volume_drops(con, ctx.run_id) if status == "completed" else [],
     })
 
 
@@ -536,7 +589,8 @@ def redact(value):
 
 
 def _write_summary(ctx: RunContext) -> None:
-    """summary.json beside the reports, for monitoring: written for failed runs too."""
+    """summary.json beside the reports, for monitoring: written for failed runs too (a failed run
+    writes only this file into OUT/reports/<as-of>/, never a workbook)."""
     summary = ctx.notes.get("summary")
     if summary is None:
         return
@@ -610,6 +664,10 @@ def nightly(
     ctx = run_once(Path(inbox), Path(config) if config else None, d, Path(out), reread=reread,
                    ingest=_ingest_prefect, stage=_stage_prefect)
     print(one_line(ctx.notes["summary"]))
+    if ctx.notes.get("status") == "failed":  # recorded as failed, said why: the flow run fails too
+        from prefect.states import Failed
+
+        return Failed(message=ctx.notes.get("error") or "failed")
     return ctx.run_id
 
 

@@ -34,7 +34,7 @@ from markupsafe import Markup
 
 from checks.expectations import build_suite
 from checks.registry import family
-from checks.source_checks import newest_sql, reject_county_sql
+from checks.source_checks import newest_sql, reject_county_sql, volume_drops
 from core.context import RunContext
 from sources.spec import department_specs
 
@@ -363,7 +363,14 @@ def build_figures(ctx: RunContext) -> dict:
         })
     county_of = {t["township"]: t["county"] for t in townships}
     stale_days = int(ctx.config.thresholds.get("stale_days", 45))
+    drops = volume_drops(con, ctx.run_id)
+    if drops:
+        # Fewer findings from less data are no improvement: no change is shown, and the banner says why.
+        for row in townships + counties:
+            row.update(d_error_share=None, d_errors=None, d_warnings=None)
+        total_prev = None
     return {
+        "volume_drops": drops,
         "county": county, "counties": counties, "townships": townships, "total": total,
         "total_prev": total_prev, "run_id": ctx.run_id, "as_of": ctx.as_of.isoformat(),
         "prev": {"run_id": prev[0], "as_of": prev[1].isoformat()} if prev else None,
@@ -514,6 +521,9 @@ def sheets(f: dict) -> list[tuple[str, list[str], list[list]]]:
                 r["d_errors"], r["warnings"], r["d_warnings"], r["overdue"], r["verify_rate"]]
 
     out = []
+    if f.get("volume_drops"):
+        out.append(("数据量骤降警示", ["数据表", "情况", "依赖该数据的规则"],
+                    [[d["title"], d["detail"], "、".join(d["rules"])] for d in f["volume_drops"]]))
     out.append(("按县排名", ["排名", "县"] + base + ["乡镇数"],
                 [[r["rank"], r["county"]] + base_vals(r) + [r["townships"]] for r in f["counties"]]))
     out.append(("按乡镇排名", ["排名", "县", "乡镇"] + base,

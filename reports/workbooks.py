@@ -36,6 +36,7 @@ import polars as pl
 import xlsxwriter
 
 from checks.registry import Rule, department_of, family, rules
+from checks.source_checks import volume_drops
 
 MAX_CELL = 32000
 
@@ -344,6 +345,7 @@ def _write_notes(w: _Writer, ctx, county: str, township: str | None, listed: lis
     r = 0
     ws.write_string(r, 0, w.title, w.bold)
     r += 2
+    r = _volume_banner(w, ws, r, volume_drops(ctx.cursor(), ctx.run_id))
     line = ctx.config.line_for(ctx.as_of.year)
     facts = [
         ("县", county), ("乡镇", township or "乡镇未识别（部门记录乡镇无法对应本县乡镇）"),
@@ -408,6 +410,23 @@ def _write_notes(w: _Writer, ctx, county: str, township: str | None, listed: lis
     ws.set_landscape()
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)
+
+
+def _volume_banner(w: _Writer, ws, r: int, drops: list[dict]) -> int:
+    """Red rows at the top of 说明 for each source that delivered far fewer rows than last time (S11):
+    a clerk must not read fewer warnings or errors as better. Returns the next free row."""
+    if not drops:
+        return r
+    red = w.book.add_format({"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE", "border": 1,
+                             "text_wrap": True, "valign": "top"})
+    ws.merge_range(r, 0, r, 2, "⚠ 数据量骤降：本次部分数据缺失，结果不完整", red)
+    r += 1
+    for d in drops:
+        ws.merge_range(r, 0, r, 2, f"{d['title']}：{d['detail']}。依赖该数据的规则（{'、'.join(d['rules']) or '无'}）"
+                       "本次结果不完整，预警或错误减少不代表情况好转。", red)
+        ws.set_row(r, 45)
+        r += 1
+    return r + 1
 
 
 def _write_one(path: Path, ctx, county: str, township: str | None, wrows: list[dict],

@@ -26,6 +26,7 @@ min_monitoring_days = 180
 min_effect_days = 90
 no_measure_grace_days = 30
 stale_days = 45
+volume_drop = 0.5                   # S11
 major_disease_icd10 = ["C", "I21"]   # replaces the default list
 
 [townships]                # canonical name = aliases departments use
@@ -48,6 +49,7 @@ def test_the_spec_example_is_read_key_by_key(tmp_path):
     assert cfg.line_for(2026) == 7800 and cfg.line_for(2025) == 7600 and cfg.line_for(2027) is None
     t = cfg.thresholds
     assert t["major_disease_icd10"] == ["C", "I21"]  # replaces, not extends, the default list
+    assert t["volume_drop"] == 0.5 and not any("volume_drop" in n for n in cfg.notices)
     assert t["compulsory_age"] == [7, 15] and t["labor_age"] == [16, 64]
     assert (t["window_days"], t["stale_days"], t["med_income_ratio"]) == (365, 45, 0.5)
     assert (t["suppress_days"], t["inclusion_grace_days"]) == (180, 30)  # defaults of outputs.md
