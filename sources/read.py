@@ -18,7 +18,9 @@ numbers (as a person sees them in Excel) are the same code for all of them.
   is read record by record instead, as Excel would: each damaged row is listed
   in `Grid.bad_rows` with its reason for the ingest to reject, the rest loads.
 - XLSX / XLS: fastexcel (calamine), every sheet, all cells as strings, from the
-  sheet's first row (skip_rows=0 keeps leading blank rows so row numbers hold).
+  sheet's first row (skip_rows=0 keeps leading blank rows so row numbers hold);
+  cells merged down over several rows give every row the block's value (the merges
+  of .xlsx from the sheet XML, of .xls from its BIFF records: sources/xls_merges.py).
   Date cells come out as "2026-03-05 00:00:00"; dates typed as numbers in an
   unformatted cell come out as the Excel serial number — both parse as dates.
 - Parquet: polars; the column names become row 1, data rows start at row 2
@@ -43,6 +45,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
+
+from sources.xls_merges import xls_merges
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
@@ -410,10 +414,17 @@ def read_excel(path: Path) -> list[Grid]:
             df = pl.DataFrame(schema={"c0": pl.String})
         df = df.rename(dict(zip(df.columns, _col_names(df.width), strict=True))).cast(pl.String)
         grids.append(Grid(name, df, 1, numeric=functools.partial(_number_cells, reader, name)))
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm", ".xls"):
+        xls = xls_merges(path) if suffix == ".xls" else None
         for grid in grids:
             if grid.frame.height and not grid.encoding:
-                grid.frame = fill_merged_down(path, grid.sheet, grid.frame)
+                if xls is None:
+                    grid.frame = fill_merged_down(path, grid.sheet, grid.frame)
+                else:
+                    merges, first = xls.get(grid.sheet, ([], 0))
+                    grid.frame = _fill_down(grid.frame, [(c1, r1 + 1, r2 + 1) for r1, r2, c1, _ in merges
+                                                         if r2 > r1], first)
     return grids
 
 
@@ -497,9 +508,15 @@ def fill_merged_down(path: Path, sheet: str | None, frame: pl.DataFrame) -> pl.D
             _scan(z, part, _VALUED_CELL, cell)
     except (zipfile.BadZipFile, KeyError, OSError, SyntaxError):
         return frame  # fastexcel read it; the merges are a nicety
+    return _fill_down(frame, merges, first[0])
+
+
+def _fill_down(frame: pl.DataFrame, merges: list[tuple[int, int, int]], first: int) -> pl.DataFrame:
+    """Fill each vertical merge (sheet column 0-based, first row, last row 1-based) down its block;
+    `first` is the sheet column of the frame's c0."""
     by_col: dict[int, list[tuple[int, int]]] = {}
     for c, r1, r2 in merges:
-        j = c - first[0]
+        j = c - first
         if 0 <= j < frame.width and r1 <= frame.height:
             by_col.setdefault(j, []).append((r1 - 1, min(r2, frame.height)))  # frame row 0 = sheet row 1
     if not by_col:
