@@ -18,9 +18,9 @@ import xlsxwriter
 import xlwt
 from gb11643 import with_check
 
+from core.config import Config
+from core.context import RunContext
 from pipelines import store
-from pipelines.config import Config
-from pipelines.context import RunContext
 from sources.ingest import ingest_folder, list_stray, resolve_townships
 
 AS_OF = date(2026, 11, 1)
