@@ -178,6 +178,21 @@ def run_screening(ctx: RunContext) -> dict[str, int]:
     if linked:
         ctx.notes["linkage_rows_screened"] = linked
         linkage.annotate_hits(con, ctx, [r for r in rules if r.code in ran])
+    write_warnings(ctx, con, rules, ran, skipped, seconds)
+    for name in reversed(SHARED_MODELS):
+        con.execute(f"DROP TABLE IF EXISTS temp.main.{name}")
+    linkage.drop_shadows(con, linked)
+    con.execute("DROP TABLE IF EXISTS screening_hits")
+    return ctx.notes["warnings"]
+
+
+def write_warnings(ctx: RunContext, con, rules: list[Rule], ran: list[str], skipped: dict[str, str],
+                   seconds: dict[str, float]) -> dict[str, int]:
+    """From this run's hits (temp table screening_hits on `con`) to `warnings` with history.
+
+    Separate from the rules so the county fan-out (pipelines/fanout.py) can gather every
+    county's hits and keep the history, deadlines and counts province-wide, once.
+    """
     t0 = time.perf_counter()
     con.execute(CURRENT_SQL.replace("{KEY}", KEY))
     prev = _previous_run(con, ctx.as_of)
@@ -216,10 +231,6 @@ def run_screening(ctx: RunContext) -> dict[str, int]:
     ).fetchall():
         ctx.skip("routing", code, f"{n} 条预警的部门记录乡镇无法对应本县乡镇，未能分发到乡镇工作簿"
                                   f" ({n} warnings whose township does not resolve)")
-    for name in reversed(SHARED_MODELS):
-        con.execute(f"DROP TABLE IF EXISTS temp.main.{name}")
-    linkage.drop_shadows(con, linked)
-    con.execute("DROP TABLE IF EXISTS screening_hits")
     con.execute("DROP TABLE IF EXISTS screening_current")
     con.execute("DROP TABLE IF EXISTS screening_previous")
     con.execute("DROP TABLE IF EXISTS screening_deadlines")

@@ -64,6 +64,8 @@ class Config:
     raw: dict[str, Any] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)  # unknown keys, ignored
     linkage: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_LINKAGE))
+    # [cluster] workers / scheduler (issue 14): where the county fan-out runs; empty = one process.
+    cluster: dict[str, Any] = field(default_factory=dict)
 
     def line_for(self, year: int) -> float | None:
         """The monitoring line for a year, or None: rules that need it are then skipped."""
@@ -74,7 +76,9 @@ class Config:
 
     @property
     def digest(self) -> str:
-        blob = json.dumps(self.raw, sort_keys=True, ensure_ascii=False, default=str)
+        # Where the run executes ([cluster]) does not change what it computes: not part of the digest.
+        raw = {k: v for k, v in self.raw.items() if k != "cluster"}
+        blob = json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def township_aliases(self) -> dict[str, dict[str, list[str]]]:
@@ -99,9 +103,10 @@ MONEY_KEYS = ("med_self_paid_roster", "med_self_paid_others", "disaster_loss", "
 RATIO_KEYS = ("med_income_ratio", "income_drop_ratio", "main_income_share", "volume_drop")
 RANGE_KEYS = ("compulsory_age", "labor_age")
 TOP_LEVEL_KEYS = ("county", "monitoring_line", "thresholds", "townships", "headers", "schedule", "warehouse",
-                  "suppress_days", "inclusion_grace_days", "linkage")
+                  "suppress_days", "inclusion_grace_days", "linkage", "cluster")
 SCHEDULE_KEYS = ("cron", "timezone")
 WAREHOUSE_KEYS = ("memory_limit", "threads")
+CLUSTER_KEYS = ("workers", "scheduler")
 # [linkage] (outputs.md "Record linkage"): rows rejected for their ID linked to roster members.
 DEFAULT_LINKAGE: dict[str, Any] = {"enabled": True, "review": 0.9, "accept": 0.99}
 
@@ -247,6 +252,25 @@ def _linkage(given: dict) -> dict[str, Any]:
     return out
 
 
+def _cluster(given: dict) -> dict[str, Any]:
+    """[cluster] workers = N (a local Dask cluster of N processes) or scheduler = "tcp://host:8786"."""
+    out: dict[str, Any] = {}
+    w = given.get("workers")
+    if w is not None:
+        if not isinstance(w, int) or isinstance(w, bool) or w < 1:
+            raise ConfigError(f"[cluster] workers must be a whole number >= 1, not {w!r}")
+        out["workers"] = w
+    sched = given.get("scheduler")
+    if sched is not None:
+        if not isinstance(sched, str) or not re.fullmatch(r"(tcp|tls|inproc|ws|wss)://\S+", sched.strip()):
+            raise ConfigError(f"[cluster] scheduler must be a Dask scheduler address such as"
+                              f" \"tcp://10.0.0.5:8786\", not {sched!r}")
+        out["scheduler"] = sched.strip()
+    if len(out) == 2:
+        raise ConfigError("[cluster] give workers (a local cluster) or scheduler (an existing one), not both")
+    return out
+
+
 def _from_raw(raw: dict) -> Config:
     notices: list[str] = []
     _unknown("the configuration (top level)", raw, TOP_LEVEL_KEYS, notices)
@@ -283,6 +307,7 @@ def _from_raw(raw: dict) -> Config:
         raise ConfigError(f"[warehouse] memory_limit must be a size such as \"4GB\", not {warehouse['memory_limit']!r}")
     return Config(
         linkage=_linkage(_section(raw, "linkage", tuple(DEFAULT_LINKAGE), notices)),
+        cluster=_cluster(_section(raw, "cluster", CLUSTER_KEYS, notices)),
         county=county.strip(),
         monitoring_line=_monitoring_line(raw.get("monitoring_line", {})),
         thresholds=thresholds,

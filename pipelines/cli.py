@@ -158,6 +158,8 @@ def run(
     out: Annotated[Path, typer.Option(help="Output directory")] = Path("out"),
     reread: Annotated[bool, typer.Option("--reread", help="Read every folder even if its files are unchanged since the last run")] = False,
     fail_exit: Annotated[bool, typer.Option("--fail-exit", help="Exit 1 when the run failed but was recorded (default 0: the runs table and summary say it failed)")] = False,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Fan counties out on a local Dask cluster of N processes (default: [cluster] in the config, else one process)")] = None,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Fan counties out on an existing Dask cluster, e.g. tcp://10.0.0.5:8786")] = None,
 ) -> None:
     """Run the whole nightly flow once, in-process.
 
@@ -193,7 +195,7 @@ def run(
     fl.last_context = None
     try:
         fl.nightly(inbox=str(inbox), config=str(config) if config else None, as_of=as_of,
-                   out=str(out), reread=reread)
+                   out=str(out), reread=reread, workers=workers, scheduler=scheduler)
     except RunInProgress as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(EXIT_NOT_RECORDED) from None

@@ -651,6 +651,8 @@ def nightly(
     out: str = "out",
     reread: bool = False,
     timezone: str | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
 ) -> str:
     """The nightly run as a Prefect flow (what `fangpin run` and the scheduled deployment call).
 
@@ -661,8 +663,12 @@ def nightly(
         d = date.fromisoformat(as_of)
     else:
         d = datetime.now(ZoneInfo(timezone)).date() if timezone else None
-    ctx = run_once(Path(inbox), Path(config) if config else None, d, Path(out), reread=reread,
-                   ingest=_ingest_prefect, stage=_stage_prefect)
+    # County fan-out on Dask when workers / scheduler / [cluster] ask for it (pipelines/fanout.py).
+    from pipelines import fanout
+
+    with fanout.executor(config, workers, scheduler, _ingest_prefect, _stage_prefect) as fo:
+        ctx = run_once(Path(inbox), Path(config) if config else None, d, Path(out), reread=reread,
+                       ingest=fo.ingest if fo else _ingest_prefect, stage=fo.stage if fo else _stage_prefect)
     print(one_line(ctx.notes["summary"]))
     if ctx.notes.get("status") == "failed":  # recorded as failed, said why: the flow run fails too
         from prefect.states import Failed

@@ -1,0 +1,126 @@
+"""County fan-out (issue 14): the run on a 2-worker local Dask cluster gives what the single-process
+run gives — warnings, logic errors, rejects and source checks, row for row (run ids aside) — on a
+3-county province inbox with cross-county cases planted:
+
+- a 安宁县 roster member's hospital settlement filed by 临川县 (W01/W02 for the 安宁县 household,
+  not an out-of-roster person in 临川县);
+- a 临川县 roster member's death registered in 安宁县 (L19 for the 临川县 household);
+- one ID on the rosters of 临川县 and 安宁县 (L12 on both households).
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines import fanout, flow
+from samplegen.generate import generate
+
+AS_OF = date(2026, 11, 24)
+IGNORED = {"run_id", "first_seen_run"}
+
+
+def _members(path: Path) -> list[dict]:
+    """Rows of a generated members CSV (UTF-8, title rows before the header)."""
+    lines = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
+    start = next(i for i, r in enumerate(lines) if "证件号码" in r and "户编号" in r)
+    head = lines[start]
+    return [dict(zip(head, r, strict=False)) for r in lines[start + 1:] if len(r) == len(head)]
+
+
+def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+
+
+def _alive(rows: list[dict]) -> list[dict]:
+    return [r for r in rows if len(r["证件号码"]) == 18 and r.get("人员状态", "") in ("", "正常")
+            and r.get("与户主关系") == "户主"]
+
+
+def plant_cross_county(inbox: Path) -> dict:
+    anning = _alive(_members(inbox / "roster" / "安宁县_家庭成员信息.csv"))
+    linchuan = _alive(_members(inbox / "roster" / "临川县_家庭成员信息.csv"))
+    patient, dead, twice = anning[3], linchuan[5], linchuan[8]
+    host = anning[9]
+    _write(inbox / "health_insurance" / "临川县_异地结算补报.csv",
+           ["县", "姓名", "身份证号", "参保地乡镇", "参保地村", "就诊类型", "入院日期", "出院日期",
+            "疾病诊断编码", "疾病诊断名称", "医疗总费用", "基本医保支付", "大病保险支付", "医疗救助支付", "个人自付"],
+           [["临川县", patient["姓名"], patient["证件号码"], "永兴镇", "", "住院", "2026-09-01", "2026-09-20",
+             "C34.1", "肺恶性肿瘤", "90000", "30000", "10000", "2000", "48000"]])
+    _write(inbox / "civil_affairs" / "安宁县_火化登记补报.csv",
+           ["县", "姓名", "身份证号", "乡镇", "死亡日期"],
+           [["安宁县", dead["姓名"], dead["证件号码"], "石桥镇", "2026-06-01"]])
+    _write(inbox / "roster" / "安宁县_家庭成员补录.csv",
+           ["户编号", "姓名", "证件号码", "性别", "与户主关系", "人员状态"],
+           [[host["户编号"], twice["姓名"], twice["证件号码"], twice.get("性别", ""), "其他", "正常"]])
+    return {"patient": patient, "dead": dead, "twice": twice, "host": host}
+
+
+def _table(out: Path, run_id: str, table: str) -> list[tuple]:
+    path = out / "store" / run_id / f"{table}.parquet"
+    con = duckdb.connect()
+    cols = [c for (c,) in con.execute("SELECT name FROM parquet_schema(?) WHERE name <> 'schema'"
+                                      " AND num_children IS NULL", [str(path)]).fetchall()
+            if c not in IGNORED]
+    rows = con.execute(f"SELECT {', '.join(cols)} FROM read_parquet(?) ORDER BY ALL", [str(path)]).fetchall()
+    con.close()
+    return rows
+
+
+@pytest.fixture(scope="module")
+def both_runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("province")
+    generate(root, households=1200, counties=3, workers=1)
+    planted = plant_cross_county(root / "inbox")
+    cfg = root / "fangpin.toml"
+    single = flow.run_once(root / "inbox", cfg, AS_OF, root / "single")
+    with fanout.executor(cfg, 2, None, flow._ingest_plain, flow._stage_plain) as fo:
+        assert fo is not None
+        fanned = flow.run_once(root / "inbox", cfg, AS_OF, root / "dask", ingest=fo.ingest, stage=fo.stage)
+    return root, planted, single, fanned
+
+
+@pytest.mark.parametrize("table", ["warnings", "logic_errors", "rejects", "source_checks", "input_files"])
+def test_fanned_out_run_gives_the_same_rows(both_runs, table):
+    root, _, single, fanned = both_runs
+    assert single.notes["status"] == fanned.notes["status"] == "completed"
+    a = _table(root / "single", single.run_id, table)
+    b = _table(root / "dask", fanned.run_id, table)
+    assert a, f"{table}: the single run wrote nothing to compare"
+    assert len(a) == len(b)
+    assert a == b
+
+
+def test_cross_county_cases_found_in_both_modes(both_runs):
+    root, planted, single, fanned = both_runs
+    con = duckdb.connect()
+
+    def w(sql, *params):
+        return con.execute(sql, list(params)).fetchall()
+
+    for out, ctx in ((root / "single", single), (root / "dask", fanned)):
+        wpath = str(out / "store" / ctx.run_id / "warnings.parquet")
+        lpath = str(out / "store" / ctx.run_id / "logic_errors.parquet")
+        patient = planted["patient"]
+        got = w("SELECT DISTINCT rule_code, county FROM read_parquet(?) WHERE household_id = ?"
+                " AND rule_code IN ('W01', 'W02')", wpath, patient["户编号"])
+        assert ("W01", "安宁县") in got and ("W02", "安宁县") in got
+        assert not w("SELECT 1 FROM read_parquet(?) WHERE household_id IS NULL AND id_number = ?",
+                     wpath, patient["证件号码"])
+        dead = planted["dead"]
+        assert w("SELECT county FROM read_parquet(?) WHERE rule_code = 'L19' AND household_id = ?",
+                 lpath, dead["户编号"]) == [("临川县",)]
+        twice = planted["twice"]
+        got = w("SELECT household_id, county FROM read_parquet(?) WHERE rule_code = 'L12' AND id_number = ?"
+                " ORDER BY 1", lpath, twice["证件号码"])
+        assert sorted(got) == sorted([(twice["户编号"], "临川县"), (planted["host"]["户编号"], "安宁县")])
+    con.close()
+    peaks = fanned.notes["fanout_peak_rss_mb"]
+    assert any(k.startswith("county:") for k in peaks) and any(k.startswith("ingest:") for k in peaks)
