@@ -124,3 +124,20 @@ def test_cross_county_cases_found_in_both_modes(both_runs):
     con.close()
     peaks = fanned.notes["fanout_peak_rss_mb"]
     assert any(k.startswith("county:") for k in peaks) and any(k.startswith("ingest:") for k in peaks)
+
+
+def test_cluster_config_is_validated(tmp_path):
+    from core.config import ConfigError, load_config
+
+    def cfg(text):
+        p = tmp_path / "c.toml"
+        p.write_text(text, encoding="utf-8")
+        return load_config(p)
+
+    assert cfg("[cluster]\nworkers = 4\n").cluster == {"workers": 4}
+    assert cfg('[cluster]\nscheduler = "tcp://10.0.0.5:8786"\n').cluster == {"scheduler": "tcp://10.0.0.5:8786"}
+    assert cfg("[cluster]\nworkers = 4\n").digest == cfg("").digest  # where it runs is not what it computes
+    for bad in ("workers = 0", "workers = \"2\"", "scheduler = \"10.0.0.5\"",
+                "workers = 2\nscheduler = \"tcp://h:8786\""):
+        with pytest.raises(ConfigError, match=r"\[cluster\]"):
+            cfg(f"[cluster]\n{bad}\n")
