@@ -1,4 +1,4 @@
-"""Roster logic errors L01–L24 (rules.md "L — roster logic errors"): run sql/rules/L*.sql into logic_errors.
+"""Roster logic errors L01–L27 (rules.md "L — roster logic errors"): run sql/rules/L*.sql into logic_errors.
 
 Each rule file is one SELECT returning household_id, id_number, name, county, township, village,
 detail; this runner adds run_id and rule_code. Which rules run comes from the registry

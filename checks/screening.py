@@ -1,4 +1,4 @@
-"""Department screening (rules.md W01–W10): run each rule's SELECT, then write `warnings` with history.
+"""Department screening (rules.md W01–W14): run each rule's SELECT, then write `warnings` with history.
 
 History is kept against the previous run (outputs.md): the latest completed run with an
 as-of date earlier than this run's. A rerun for the same as-of date therefore compares
@@ -149,7 +149,7 @@ LEFT JOIN screening_deadlines AS d
 
 
 def run_screening(ctx: RunContext) -> dict[str, int]:
-    """Run W01–W10 on the working tables, write this run's `warnings`; counts of firing rows per rule.
+    """Run W01–W14 on the working tables, write this run's `warnings`; counts of firing rows per rule.
 
     Idempotent within a run: this run's warnings are replaced, not added to.
     """

@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS warnings (
 );
 COMMENT ON TABLE warnings IS '部门筛查预警 One row per (rule, household) or (rule, out-of-roster person) per run, with history status.';
 COMMENT ON COLUMN warnings.run_id IS '运行编号 The run.';
-COMMENT ON COLUMN warnings.rule_code IS '预警规则 W01…W10 (rules.md).';
+COMMENT ON COLUMN warnings.rule_code IS '预警规则 W01…W14 (rules.md).';
 COMMENT ON COLUMN warnings.household_id IS '户编号 Roster household; null for an out-of-roster person.';
 COMMENT ON COLUMN warnings.id_number IS '证件号码 The triggering person (out-of-roster), else the household head''s ID number.';
 COMMENT ON COLUMN warnings.name IS '姓名 The out-of-roster person, else the household head.';
@@ -62,7 +62,7 @@ CREATE TABLE IF NOT EXISTS logic_errors (
 );
 COMMENT ON TABLE logic_errors IS '逻辑错误 Roster logic errors L01…L27: one row per household (household-level) or per member row (person-level) per run.';
 COMMENT ON COLUMN logic_errors.run_id IS '运行编号 The run.';
-COMMENT ON COLUMN logic_errors.rule_code IS '错误规则 L01…L24 (rules.md).';
+COMMENT ON COLUMN logic_errors.rule_code IS '错误规则 L01…L27 (rules.md).';
 COMMENT ON COLUMN logic_errors.household_id IS '户编号 Household.';
 COMMENT ON COLUMN logic_errors.id_number IS '证件号码 The member for person-level rules; null for household-level rules.';
 COMMENT ON COLUMN logic_errors.name IS '成员姓名 The member for person-level rules; null for household-level rules.';
@@ -85,10 +85,10 @@ CREATE TABLE IF NOT EXISTS source_checks (
     failed          BIGINT,
     detail          VARCHAR
 );
-COMMENT ON TABLE source_checks IS '数据源质量 S01…S10 per department table, overall (township null) and per township where it applies.';
+COMMENT ON TABLE source_checks IS '数据源质量 S01…S11 per department table, overall (township null) and per township where it applies.';
 COMMENT ON COLUMN source_checks.run_id IS '运行编号 The run.';
 COMMENT ON COLUMN source_checks.source_table IS '数据表 The warehouse table checked.';
-COMMENT ON COLUMN source_checks.check_code IS '检查 S01…S10 (rules.md).';
+COMMENT ON COLUMN source_checks.check_code IS '检查 S01…S11 (rules.md).';
 COMMENT ON COLUMN source_checks.township IS '乡镇 Township for per-township figures; null for the whole extract.';
 COMMENT ON COLUMN source_checks.checked IS '检查数 Rows (or columns, for S01; days, for S09) checked.';
 COMMENT ON COLUMN source_checks.failed IS '不合格数 How many of them failed.';
