@@ -184,13 +184,38 @@ def county_job(job: dict) -> dict:
         shutil.rmtree(dest / "tmp", ignore_errors=True)
 
 
+# ---------------------------------------------------------------- the same jobs as Prefect tasks
+
+JOB_RETRIES = 2  # a job whose worker died or that raised runs again, twice, before the run fails
+
+
+def _prefect_tasks() -> dict:
+    from prefect import task
+    from prefect.cache_policies import NO_CACHE
+
+    return {fn.__name__: task(fn, name=fn.__name__.removesuffix("_job").replace("_", "-"),
+                              retries=JOB_RETRIES, retry_delay_seconds=2, cache_policy=NO_CACHE)
+            for fn in (ingest_folder_job, county_job)}
+
+
+PREFECT_TASKS = _prefect_tasks()
+
+
+def prefect_is_tracking() -> bool:
+    """True inside a Prefect flow run (`fangpin run`, the scheduled deployment); False for run_once alone."""
+    from prefect.context import FlowRunContext
+
+    return FlowRunContext.get() is not None
+
+
 # ---------------------------------------------------------------- the province side
 
 class FanOut:
     """`ingest` and `stage` for flow.run_once, executing the county work on a Dask client."""
 
-    def __init__(self, client, config_path, fallback_ingest, fallback_stage):
-        self.client = client
+    def __init__(self, client, config_path, fallback_ingest, fallback_stage, runner=None):
+        self.client = client  # plain path: a distributed.Client (None when `runner` is given)
+        self.runner = runner  # Prefect path: a started prefect_dask.DaskTaskRunner
         self.config_path = str(Path(config_path).resolve()) if config_path else None
         self.fallback_ingest = fallback_ingest
         self.fallback_stage = fallback_stage
@@ -204,11 +229,32 @@ class FanOut:
     def _work(self, ctx: RunContext) -> Path:
         return (Path(ctx.out) / ".work" / f"{ctx.run_id}.fanout").resolve()
 
-    def _run(self, fn, jobs: list[dict]) -> list[dict]:
-        # retries: a job whose worker died (or that raised) is run again; the run goes on only
-        # when every job finished, so nothing is published from a partial set of counties.
-        futures = self.client.map(fn, jobs, pure=False, retries=2)
-        return self.client.gather(futures)
+    def _run(self, fn, jobs: list[dict], names: list[str]) -> list[dict]:
+        """Every job on the cluster; their results in job order, once all of them finished.
+
+        Tracked by Prefect (a flow run): each job is a Prefect task run named after its folder
+        or county (`ingest-housing`, `county-安宁县`), submitted through prefect_dask's
+        DaskTaskRunner, and retried by Prefect (JOB_RETRIES). Not tracked: plain Dask futures,
+        retried by Dask. Either way the run goes on only when every job finished, so nothing is
+        published from a partial set of counties; a job that failed after its retries fails
+        the run (the first error is raised after the others ended, so no job still writes into
+        the run's working folder while the run records its failure).
+        """
+        if self.runner is None:
+            futures = self.client.map(fn, jobs, pure=False, retries=JOB_RETRIES)
+            return self.client.gather(futures)
+        prefect_task = PREFECT_TASKS[fn.__name__]
+        futures = [self.runner.submit(prefect_task.with_options(task_run_name=name), parameters={"job": job})
+                   for job, name in zip(jobs, names, strict=True)]
+        results, errors = [], []
+        for f in futures:
+            try:
+                results.append(f.result())
+            except Exception as exc:  # noqa: PERF203 - every future waited for, the first error raised
+                errors.append(exc)
+        if errors:
+            raise errors[0]
+        return results
 
     def ingest(self, ctx: RunContext, plan: dict[str, str]) -> None:
         from pipelines import flow
@@ -222,7 +268,7 @@ class FanOut:
                 for folder in flow.DEPARTMENT_FOLDERS if folder not in plan]
         con = ctx.cursor()
         peaks = ctx.notes.setdefault("fanout_peak_rss_mb", {})
-        for got in self._run(ingest_folder_job, jobs):
+        for got in self._run(ingest_folder_job, jobs, [f"ingest-{j['folder']}" for j in jobs]):
             folder = got["folder"]
             for table, path in got["tables"].items():
                 con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet(?)", [path])
@@ -289,7 +335,7 @@ class FanOut:
                  "w_rules": [r.code for r in w_rules if r.code not in w_skipped],
                  "l_rules": [r.code for r in l_rules if not l_skipped.get(r.code)]}
                 for b, name in buckets]
-        results = self._run(county_job, jobs)
+        results = self._run(county_job, jobs, [f"county-{name or '无县名'}" for _, name in buckets])
         ctx.notes["fanout_counties"] = results
         peaks = ctx.notes.setdefault("fanout_peak_rss_mb", {})
         for got, (_, name) in zip(results, buckets, strict=True):
@@ -415,7 +461,10 @@ def executor(config_path, workers: int | None, scheduler: str | None, fallback_i
     """A FanOut on a Dask client when a cluster is asked for (arguments win over [cluster]), else None.
 
     `workers`: a local cluster of that many single-threaded processes; `scheduler`: connect
-    to an existing cluster, whose workers must see the same inbox and OUT paths.
+    to an existing cluster, whose workers must see the same inbox and OUT paths. Inside a
+    Prefect flow run the cluster is reached through prefect_dask.DaskTaskRunner (every folder
+    and county a Prefect task run, retried by Prefect); outside one, through a plain
+    distributed.Client (retried by Dask) — the same jobs, the same results.
     """
     cluster_cfg = load_config(config_path).cluster if (workers is None and scheduler is None) else {}
     workers = workers if workers is not None else cluster_cfg.get("workers")
@@ -425,6 +474,18 @@ def executor(config_path, workers: int | None, scheduler: str | None, fallback_i
         return
     from distributed import Client, LocalCluster
 
+    if prefect_is_tracking():
+        # A Prefect flow run: the jobs become Prefect task runs on Prefect's Dask task runner,
+        # so the Prefect UI shows every folder and county, and Prefect retries them.
+        from prefect_dask import DaskTaskRunner
+
+        runner = (DaskTaskRunner(address=scheduler) if scheduler else
+                  DaskTaskRunner(cluster_class=LocalCluster,
+                                 cluster_kwargs={"n_workers": int(workers), "threads_per_worker": 1,
+                                                 "processes": True, "dashboard_address": None}))
+        with runner:
+            yield FanOut(None, config_path, fallback_ingest, fallback_stage, runner=runner)
+        return
     if scheduler:
         with Client(scheduler) as client:
             yield FanOut(client, config_path, fallback_ingest, fallback_stage)

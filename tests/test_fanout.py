@@ -1,11 +1,17 @@
 """County fan-out (issue 14): the run on a 2-worker local Dask cluster gives what the single-process
-run gives — warnings, logic errors, rejects and source checks, row for row (run ids aside) — on a
+run gives — warnings, logic errors, rejects and source checks, row for row (run ids aside) — both
+as a plain run (distributed.Client) and as a Prefect flow run (prefect_dask.DaskTaskRunner, every
+folder and county a Prefect task run, one county job failing once and retried by Prefect), on a
 3-county province inbox with cross-county cases planted:
 
 - a 安宁县 roster member's hospital settlement filed by 临川县 (W01/W02 for the 安宁县 household,
   not an out-of-roster person in 临川县);
 - a 临川县 roster member's death registered in 安宁县 (L19 for the 临川县 household);
 - one ID on the rosters of 临川县 and 安宁县 (L12 on both households).
+
+And on a smaller 2-county inbox with a department folder missing and one county's roster
+missing (its department records then belong to no roster household), the two modes still agree
+and no finding is lost or written twice.
 """
 
 from __future__ import annotations
@@ -74,38 +80,88 @@ def _table(out: Path, run_id: str, table: str) -> list[tuple]:
     return rows
 
 
+def county_job_failing_once(job: dict) -> dict:
+    """fanout.county_job, but the first attempt of each county raises (a worker's lost share, say)."""
+    marker = Path(job["dest"]).parent / f"failed-once-{job['bucket']}"
+    if not marker.exists():
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+        raise OSError("网络共享暂时不可用")
+    return fanout.county_job(job)
+
+
+def _prefect_task_runs(flow_run_id) -> list:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+    from prefect.client.schemas.sorting import TaskRunSort
+
+    with get_client(sync_client=True) as client:
+        return client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])),
+                                     sort=TaskRunSort.EXPECTED_START_TIME_ASC, limit=200)
+
+
 @pytest.fixture(scope="module")
-def both_runs(tmp_path_factory):
+def both_runs(tmp_path_factory, prefect_harness):
     root = tmp_path_factory.mktemp("province")
-    generate(root, households=1200, counties=3, workers=1)
+    generate(root, households=600, counties=3, workers=1)
     planted = plant_cross_county(root / "inbox")
     cfg = root / "fangpin.toml"
     single = flow.run_once(root / "inbox", cfg, AS_OF, root / "single")
+    assert not fanout.prefect_is_tracking()
     with fanout.executor(cfg, 2, None, flow._ingest_plain, flow._stage_plain) as fo:
-        assert fo is not None
+        assert fo is not None and fo.runner is None  # run_once alone: plain Dask futures
         fanned = flow.run_once(root / "inbox", cfg, AS_OF, root / "dask", ingest=fo.ingest, stage=fo.stage)
-    return root, planted, single, fanned
+    # the Prefect flow run: the same jobs as Prefect tasks on prefect_dask's task runner
+    flaky = fanout.PREFECT_TASKS["county_job"].with_options()
+    flaky.fn = county_job_failing_once
+    real = fanout.PREFECT_TASKS["county_job"]
+    fanout.PREFECT_TASKS["county_job"] = flaky
+    try:
+        state = flow.nightly(inbox=str(root / "inbox"), config=str(cfg), as_of=AS_OF.isoformat(),
+                             out=str(root / "prefect"), workers=2, return_state=True)
+    finally:
+        fanout.PREFECT_TASKS["county_job"] = real
+    tracked = flow.last_context
+    assert state.is_completed() and state.result() == tracked.run_id
+    task_runs = _prefect_task_runs(state.state_details.flow_run_id)
+    runs = {"single": single, "dask": fanned, "prefect": tracked}
+    return root, planted, runs, task_runs
 
 
 @pytest.mark.parametrize("table", ["warnings", "logic_errors", "rejects", "source_checks", "input_files"])
 def test_fanned_out_run_gives_the_same_rows(both_runs, table):
-    root, _, single, fanned = both_runs
-    assert single.notes["status"] == fanned.notes["status"] == "completed"
-    a = _table(root / "single", single.run_id, table)
-    b = _table(root / "dask", fanned.run_id, table)
+    root, _, runs, _ = both_runs
+    assert {ctx.notes["status"] for ctx in runs.values()} == {"completed"}
+    a = _table(root / "single", runs["single"].run_id, table)
     assert a, f"{table}: the single run wrote nothing to compare"
-    assert len(a) == len(b)
-    assert a == b
+    for mode in ("dask", "prefect"):
+        b = _table(root / mode, runs[mode].run_id, table)
+        assert len(a) == len(b), mode
+        assert a == b, mode
 
 
-def test_cross_county_cases_found_in_both_modes(both_runs):
-    root, planted, single, fanned = both_runs
+def test_prefect_flow_run_shows_every_folder_and_county_and_retries_them(both_runs):
+    _, _, runs, task_runs = both_runs
+    by_name = {t.name: t for t in task_runs}
+    counties = [k.removeprefix("county:") for k in runs["prefect"].notes["fanout_peak_rss_mb"] if k.startswith("county:")]
+    assert {"安宁县", "临川县"} <= set(counties)
+    for county in counties:
+        t = by_name[f"county-{'无县名' if county == '-' else county}"]
+        assert t.state_name == "Completed" and t.run_count == 2  # failed once, retried by Prefect
+    ingest = [t for name, t in by_name.items() if name.startswith("ingest-")]
+    assert {t.name for t in ingest} >= {"ingest-roster", "ingest-health_insurance"}
+    assert all(t.state_name == "Completed" and t.run_count == 1 for t in ingest)
+
+
+def test_cross_county_cases_found_in_every_mode(both_runs):
+    root, planted, runs, _ = both_runs
     con = duckdb.connect()
 
     def w(sql, *params):
         return con.execute(sql, list(params)).fetchall()
 
-    for out, ctx in ((root / "single", single), (root / "dask", fanned)):
+    for mode, ctx in runs.items():
+        out = root / mode
         wpath = str(out / "store" / ctx.run_id / "warnings.parquet")
         lpath = str(out / "store" / ctx.run_id / "logic_errors.parquet")
         patient = planted["patient"]
@@ -122,8 +178,43 @@ def test_cross_county_cases_found_in_both_modes(both_runs):
                 " ORDER BY 1", lpath, twice["证件号码"])
         assert sorted(got) == sorted([(twice["户编号"], "临川县"), (planted["host"]["户编号"], "安宁县")])
     con.close()
-    peaks = fanned.notes["fanout_peak_rss_mb"]
-    assert any(k.startswith("county:") for k in peaks) and any(k.startswith("ingest:") for k in peaks)
+    for mode in ("dask", "prefect"):
+        peaks = runs[mode].notes["fanout_peak_rss_mb"]
+        assert any(k.startswith("county:") for k in peaks) and any(k.startswith("ingest:") for k in peaks)
+
+
+def test_missing_folders_lose_or_double_nothing(tmp_path):
+    """No housing folder at all, and the second county's roster never arrived: both modes agree, nothing twice."""
+    import shutil
+
+    manifest = generate(tmp_path, households=300, counties=2, workers=1)
+    county = manifest["counties"][1]["county"]
+    inbox, cfg = tmp_path / "inbox", tmp_path / "fangpin.toml"
+    shutil.rmtree(inbox / "housing")
+    gone = list((inbox / "roster").glob(f"{county}_*"))
+    assert gone
+    for f in gone:
+        f.unlink()
+    single = flow.run_once(inbox, cfg, AS_OF, tmp_path / "single")
+    with fanout.executor(cfg, 2, None, flow._ingest_plain, flow._stage_plain) as fo:
+        fanned = flow.run_once(inbox, cfg, AS_OF, tmp_path / "dask", ingest=fo.ingest, stage=fo.stage)
+    assert single.notes["status"] == fanned.notes["status"] == "completed"
+    for table in ("warnings", "logic_errors", "rejects", "source_checks", "input_files"):
+        a = _table(tmp_path / "single", single.run_id, table)
+        assert a == _table(tmp_path / "dask", fanned.run_id, table), table
+    con = duckdb.connect()
+    wpath = str(tmp_path / "dask" / "store" / fanned.run_id / "warnings.parquet")
+    # that county's department records now belong to no roster: out-of-roster findings there, once each
+    (lost,) = con.execute("SELECT count(*) FROM read_parquet(?) WHERE county = ? AND household_id IS NULL",
+                          [wpath, county]).fetchone()
+    assert lost > 0
+    assert not con.execute("SELECT 1 FROM read_parquet(?) WHERE county = ? AND household_id IS NOT NULL",
+                           [wpath, county]).fetchall()
+    assert not con.execute("SELECT rule_code, id_number, household_id, evidence_key, count(*) FROM read_parquet(?)"
+                           " GROUP BY ALL HAVING count(*) > 1", [wpath]).fetchall()
+    con.close()
+    skipped = [sorted(map(repr, ctx.skipped)) for ctx in (single, fanned)]
+    assert skipped[0] == skipped[1] and any("housing" in s for s in skipped[0])
 
 
 def test_cluster_config_is_validated(tmp_path):
