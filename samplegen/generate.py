@@ -34,6 +34,7 @@ import polars as pl
 
 from checks.registry import family
 from samplegen.base import County, area_code, build_background, county_geography, county_name
+from samplegen.crosscounty import plant_cross_county
 from samplegen.plants import PERSON_LEVEL, plant, plant_frames
 from sources.spec import department_tables, inbox_folders, spec_for_table
 
@@ -396,6 +397,7 @@ def generate(
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             parts = list(pool.map(write_county, *zip(*jobs, strict=True), chunksize=1))
     manifest = merge_manifest(parts, as_of, seed)
+    plant_cross_county(inbox, manifest)  # 3+ counties: what only the province-wide ID index finds
     (out / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8"
     )

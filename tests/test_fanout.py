@@ -2,12 +2,13 @@
 run gives — warnings, logic errors, rejects and source checks, row for row (run ids aside) — both
 as a plain run (distributed.Client) and as a Prefect flow run (prefect_dask.DaskTaskRunner, every
 folder and county a Prefect task run, one county job failing once and retried by Prefect), on a
-3-county province inbox with cross-county cases planted:
+3-county province inbox with the generator's cross-county plants (samplegen/crosscounty.py, recorded in
+the manifest's `cross_county`), each found in every mode:
 
-- a 安宁县 roster member's hospital settlement filed by 临川县 (W01/W02 for the 安宁县 household,
-  not an out-of-roster person in 临川县);
-- a 临川县 roster member's death registered in 安宁县 (L19 for the 临川县 household);
-- one ID on the rosters of 临川县 and 安宁县 (L12 on both households).
+- a roster member's hospital settlement filed by a neighbouring county (W01/W02 for the member's
+  household, not an out-of-roster person where it was filed);
+- a roster member's death registered in another county (L19 for the member's household);
+- one ID on two counties' rosters (L12 on both households).
 
 And on a smaller 2-county inbox with a department folder missing and one county's roster
 missing (its department records then belong to no roster household), the two modes still agree
@@ -16,7 +17,6 @@ and no finding is lost or written twice.
 
 from __future__ import annotations
 
-import csv
 from datetime import date
 from pathlib import Path
 
@@ -28,45 +28,6 @@ from samplegen.generate import generate
 
 AS_OF = date(2026, 11, 24)
 IGNORED = {"run_id", "first_seen_run"}
-
-
-def _members(path: Path) -> list[dict]:
-    """Rows of a generated members CSV (UTF-8, title rows before the header)."""
-    lines = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
-    start = next(i for i, r in enumerate(lines) if "证件号码" in r and "户编号" in r)
-    head = lines[start]
-    return [dict(zip(head, r, strict=False)) for r in lines[start + 1:] if len(r) == len(head)]
-
-
-def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-
-
-def _alive(rows: list[dict]) -> list[dict]:
-    return [r for r in rows if len(r["证件号码"]) == 18 and r.get("人员状态", "") in ("", "正常")
-            and r.get("与户主关系") == "户主"]
-
-
-def plant_cross_county(inbox: Path) -> dict:
-    anning = _alive(_members(inbox / "roster" / "安宁县_家庭成员信息.csv"))
-    linchuan = _alive(_members(inbox / "roster" / "临川县_家庭成员信息.csv"))
-    patient, dead, twice = anning[3], linchuan[5], linchuan[8]
-    host = anning[9]
-    _write(inbox / "health_insurance" / "临川县_异地结算补报.csv",
-           ["县", "姓名", "身份证号", "参保地乡镇", "参保地村", "就诊类型", "入院日期", "出院日期",
-            "疾病诊断编码", "疾病诊断名称", "医疗总费用", "基本医保支付", "大病保险支付", "医疗救助支付", "个人自付"],
-           [["临川县", patient["姓名"], patient["证件号码"], "永兴镇", "", "住院", "2026-09-01", "2026-09-20",
-             "C34.1", "肺恶性肿瘤", "90000", "30000", "10000", "2000", "48000"]])
-    _write(inbox / "civil_affairs" / "安宁县_火化登记补报.csv",
-           ["县", "姓名", "身份证号", "乡镇", "死亡日期"],
-           [["安宁县", dead["姓名"], dead["证件号码"], "石桥镇", "2026-06-01"]])
-    _write(inbox / "roster" / "安宁县_家庭成员补录.csv",
-           ["户编号", "姓名", "证件号码", "性别", "与户主关系", "人员状态"],
-           [[host["户编号"], twice["姓名"], twice["证件号码"], twice.get("性别", ""), "其他", "正常"]])
-    return {"patient": patient, "dead": dead, "twice": twice, "host": host}
 
 
 def _table(out: Path, run_id: str, table: str) -> list[tuple]:
@@ -103,8 +64,7 @@ def _prefect_task_runs(flow_run_id) -> list:
 @pytest.fixture(scope="module")
 def both_runs(tmp_path_factory, prefect_harness):
     root = tmp_path_factory.mktemp("province")
-    generate(root, households=600, counties=3, workers=1)
-    planted = plant_cross_county(root / "inbox")
+    planted = generate(root, households=600, counties=3, workers=1)["cross_county"]  # samplegen.crosscounty
     cfg = root / "fangpin.toml"
     single = flow.run_once(root / "inbox", cfg, AS_OF, root / "single")
     assert not fanout.prefect_is_tracking()
@@ -164,19 +124,20 @@ def test_cross_county_cases_found_in_every_mode(both_runs):
         out = root / mode
         wpath = str(out / "store" / ctx.run_id / "warnings.parquet")
         lpath = str(out / "store" / ctx.run_id / "logic_errors.parquet")
-        patient = planted["patient"]
+        cc = planted
+        patient = cc["patient"]
         got = w("SELECT DISTINCT rule_code, county FROM read_parquet(?) WHERE household_id = ?"
-                " AND rule_code IN ('W01', 'W02')", wpath, patient["户编号"])
-        assert ("W01", "安宁县") in got and ("W02", "安宁县") in got
+                " AND rule_code IN ('W01', 'W02')", wpath, patient["household_id"])
+        assert ("W01", patient["county"]) in got and ("W02", patient["county"]) in got
         assert not w("SELECT 1 FROM read_parquet(?) WHERE household_id IS NULL AND id_number = ?",
-                     wpath, patient["证件号码"])
-        dead = planted["dead"]
+                     wpath, patient["id_number"])
+        dead = cc["dead"]
         assert w("SELECT county FROM read_parquet(?) WHERE rule_code = 'L19' AND household_id = ?",
-                 lpath, dead["户编号"]) == [("临川县",)]
-        twice = planted["twice"]
+                 lpath, dead["household_id"]) == [(dead["county"],)]
+        twice, host = cc["twice"], cc["host"]
         got = w("SELECT household_id, county FROM read_parquet(?) WHERE rule_code = 'L12' AND id_number = ?"
-                " ORDER BY 1", lpath, twice["证件号码"])
-        assert sorted(got) == sorted([(twice["户编号"], "临川县"), (planted["host"]["户编号"], "安宁县")])
+                " ORDER BY 1", lpath, twice["id_number"])
+        assert sorted(got) == sorted([(twice["household_id"], twice["county"]), (host["household_id"], host["county"])])
     con.close()
     for mode in ("dask", "prefect"):
         peaks = runs[mode].notes["fanout_peak_rss_mb"]
