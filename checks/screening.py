@@ -26,6 +26,7 @@ import polars as pl
 
 from checks.registry import Rule, family
 from checks.sql import RULES_DIR, create_models, rule_sql, set_parameters
+from checks.workdays import WorkCalendar, from_config
 from pipelines.context import RunContext
 
 ACTIVE = ("新增", "持续")
@@ -45,10 +46,12 @@ TABLE_TITLES = {
 }
 
 
-def add_period(start: date, period: str) -> date:
-    """start + "N days" (calendar), "N working days" (Mon–Fri) or "N months" (calendar months).
+def add_period(start: date, period: str, calendar: WorkCalendar | None = None) -> date:
+    """start + "N days" (calendar), "N working days" or "N months" (calendar months).
 
-    Months clamp to the month's last day (Jan 31 + 1 month = Feb 28/29), like DuckDB's
+    Working days follow the official calendar (checks/workdays.py: weekends and public holidays
+    skipped, 调休 make-up days counted); `calendar` carries the county's own years and collects
+    the years it did not know. Months clamp to the month's last day (Jan 31 + 1 month = Feb 28/29), like DuckDB's
     date + INTERVAL.
     """
     m = _PERIOD.match(period or "")
@@ -56,12 +59,7 @@ def add_period(start: date, period: str) -> date:
         raise ValueError(f"verify_within not understood: {period!r}")
     n, unit = int(m.group(1)), m.group(2)
     if unit.startswith("working"):
-        d, left = start, n
-        while left:
-            d += timedelta(days=1)
-            if d.weekday() < 5:
-                left -= 1
-        return d
+        return (calendar or WorkCalendar()).add_working_days(start, n)
     if unit.startswith("day"):
         return start + timedelta(days=n)
     month = start.month - 1 + n
@@ -79,16 +77,16 @@ def _skip_reason(ctx: RunContext, con: duckdb.DuckDBPyConnection, rule: Rule) ->
     missing = [t for t in rule.needs if not ctx.table_present(t)]
     if missing:
         names = "、".join(f"{TABLE_TITLES.get(t, t)}（{t}）" for t in missing)
-        return f"缺少数据：{names}，本规则未运行 (tables absent: {', '.join(missing)})"
+        return f"本次未收到{names}数据，本规则未运行"
     year = ctx.as_of.year
     if rule.needs_line and ctx.config.line_for(year) is None:
-        return f"配置中没有{year}年的监测标准，本规则未运行 (no monitoring line for {year} in the configuration)"
+        return f"配置中没有{year}年的监测标准（monitoring_line），本规则未运行"
     if rule.code == "W03":
         n = con.execute("SELECT count(*) FROM health_enrolment WHERE year = ?", [year]).fetchone()[0]
         if not n:
-            return f"医保参保登记没有{year}年度的记录，不作判断 (enrolment extract has no record for {year})"
+            return f"医保参保登记没有{year}年度的记录，不作判断"
     if not (RULES_DIR / f"{rule.code}.sql").exists():
-        return f"规则文件缺失 sql/rules/{rule.code}.sql (rule file missing)"
+        return f"规则文件缺失（sql/rules/{rule.code}.sql），安装不完整"
     return None
 
 
@@ -267,11 +265,26 @@ def _deadlines(con: duckdb.DuckDBPyConnection, ctx: RunContext, rules: list[Rule
         {"as_of": ctx.as_of},
     ).fetchall()
     period = {r.code: r.verify_within for r in rules}
-    rows = [(code, d, add_period(d, period[code])) for code, d in pairs if period.get(code)]
+    calendar = from_config(ctx.config)
+    rows = [(code, d, add_period(d, period[code], calendar)) for code, d in pairs if period.get(code)]
+    note_unknown_years(ctx, calendar)
     frame = pl.DataFrame(
         rows, schema={"rule_code": pl.String, "first_seen_date": pl.Date, "deadline": pl.Date}, orient="row"
     )
     _register(con, "screening_deadlines", frame)
+
+
+def note_unknown_years(ctx: RunContext, calendar: WorkCalendar) -> None:
+    """A deadline counted in a year whose holiday notice is known neither to the calendar package
+    nor to the county's configuration: said in the run summary (weekends only were skipped)."""
+    for year in sorted(calendar.unknown_years):
+        name = f"{year}年节假日安排"
+        if any(s["kind"] == "calendar" and s["name"] == name for s in ctx.skipped):
+            continue
+        ctx.skip("calendar", name,
+                 f"尚不知道国务院{year}年节假日安排：落在{year}年的核实期限只跳过了周六、周日，"
+                 f"未扣除法定节假日、未计调休上班日。请升级 fangpin（节假日库 chinesecalendar），"
+                 f"或在县配置文件的 [calendar] 中填写{year}年的放假日期（holidays）和调休上班日期（workdays）。")
 
 
 def _register(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:

@@ -58,6 +58,7 @@ class Spec:
     title: str
     level: str  # roster / department / national
     columns: tuple[Column, ...]
+    department: str = ""  # who delivers it, as a county officer names them: 民政, 医保, …
     path: Path = field(default=Path("."), compare=False)
 
     @property
@@ -114,6 +115,7 @@ def load_spec(path: Path) -> Spec:
         title=raw.get("title", raw["table"]),
         level=raw.get("level", "department"),
         columns=tuple(_column(c) for c in raw["columns"]),
+        department=raw.get("department", ""),
         path=path,
     )
 

@@ -14,6 +14,8 @@ in W.toml, L.toml and S.toml beside this file, one table per rule, e.g.:
     needs_line = false            # true when it needs the monitoring line of the as-of year
     risk_type = "因病"            # W only
     verify_within = "30 days"     # W only: "N days" / "N working days" / "N months"
+    complete_within = "1 month"   # W only: Ganzi 第十一条 limit to settle the case once verified 属实
+                                  # (帮扶措施台账 完成时限); "" = 其他类: 及时办结、长期坚持
     suggestion = "…"              # 整改建议 / 核实要点 shown to townships
     policy = "…"                  # policy reference
     description = "…"             # plain-Chinese meaning, for the 说明 sheet
@@ -42,6 +44,7 @@ class Rule:
     needs_line: bool = False
     risk_type: str = ""
     verify_within: str = ""
+    complete_within: str = ""
     suggestion: str = ""
     policy: str = ""
     description: str = ""
