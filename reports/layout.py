@@ -24,15 +24,22 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-PAPERS = {"A4": (9, 297.0), "A3": (8, 420.0)}  # xlsxwriter paper code, landscape width in mm
-SIDE_IN, TOP_IN, BOTTOM_IN, HEADER_IN, FOOTER_IN = 0.25, 0.62, 0.55, 0.25, 0.25
-FONT = "宋体"
+PAPERS = {"A4": (9, 297.0, 210.0), "A3": (8, 420.0, 297.0)}  # xlsxwriter paper code, landscape mm
+SIDE_IN, TOP_IN, BOTTOM_IN, HEADER_IN, FOOTER_IN = 0.2, 0.62, 0.55, 0.25, 0.25
+# Latin text in Arial (Liberation Sans, metric-compatible, where LibreOffice runs without it);
+# Chinese characters fall back to the system's CJK font (宋体 / 等线 in Excel and WPS, Noto CJK).
+FONT = "Arial"
 BODY_PT = 9.0
 TITLE_PT = 12
-FILL = 0.95          # share of the printable width the columns take (headroom for wider fonts)
-LINE_EM = 1.5        # line height in em: Noto Sans/Serif CJK need 1.45, SimSun 1.15
-ROW_PAD_PT = 4.0     # cell padding, top + bottom
-CELL_PAD_PT = 5.0    # cell padding, left + right
+# Column widths are Excel character units of the workbook's default font (Calibri 11: 7 px +
+# 5 px padding at 96 dpi, i.e. 5.25 pt per unit + 3.75 pt). LibreOffice lays the same units out
+# 5.7 % wider (measured with Carlito, Calibri's metric twin: 5.55 pt per unit + 3.94 pt), so the
+# page budget is taken with LibreOffice's figures and text fitting with Excel's narrower ones.
+LO_UNIT_PT, LO_COL_PT = 5.55, 3.94
+FILL = 0.985         # share of the printable width the columns take
+LINE_EM = 1.47       # line height in em: a line holding Chinese takes the CJK font's (Noto CJK 1.45, SimSun 1.25)
+ROW_PAD_PT = 3.0     # cell padding, top + bottom
+CELL_PAD_PT = 4.0    # cell padding, left + right
 MAX_ROW_PT = 409.0   # Excel's limit
 
 
@@ -41,7 +48,7 @@ class Column:
     header: str
     min: float           # width in character units at A4
     grow: float = 1.0    # share of the page left over after every column's min
-    kind: str = "text"   # text / id (text-formatted column) / num
+    kind: str = "text"   # text / id (text-formatted column) / num / date (split after the year if narrow)
 
 
 def period_text(period: str) -> str:
@@ -63,7 +70,7 @@ def _em(ch: str) -> float:
         return 0.4
     if ch.isupper() or ch in "mwMW@%&#":
         return 0.75
-    return 0.6
+    return 0.56   # digits and lower case: Arial 0.556, SimSun 0.5
 
 
 _TOKENS = re.compile(r"[A-Za-z0-9_.@%+#&/:=-]+|\s|.", re.S)
@@ -74,9 +81,10 @@ def text_lines(text: str, width_pt: float, size: float = BODY_PT) -> int:
     when they fit a line, CJK broken anywhere, a word longer than a line broken by character).
     Half an em is kept free on every line for the CJK rule that a line may not start with
     closing punctuation (the viewer then moves one more character down)."""
-    avail = max(width_pt - CELL_PAD_PT - 0.5 * size, size)
     total = 0
     for para in str(text).split("\n"):
+        cjk = any(unicodedata.east_asian_width(c) in "WF" for c in para)
+        avail = max(width_pt - CELL_PAD_PT - (0.5 * size if cjk else 0), size)
         lines, used = 1, 0.0
         for tok in _TOKENS.findall(para):
             w = sum(_em(c) for c in tok) * size
@@ -119,9 +127,13 @@ def printable_points(paper: str) -> float:
     return (PAPERS[paper][1] / 25.4 - 2 * SIDE_IN) * 72
 
 
+def printable_height(paper: str) -> float:
+    return (PAPERS[paper][2] / 25.4 - TOP_IN - BOTTOM_IN) * 72
+
+
 def widths(columns: list[Column], paper: str = "A4") -> list[float]:
     """Each column's width: its min, plus its share (by grow) of what the paper leaves over."""
-    budget = (printable_points(paper) * FILL / 0.75 - 5 * len(columns)) / 7
+    budget = (printable_points(paper) * FILL - LO_COL_PT * len(columns)) / LO_UNIT_PT
     mins = [c.min for c in columns]
     total = sum(mins)
     if total >= budget:
@@ -202,6 +214,12 @@ class Sheet:
         self.row = 0
         self.widths: list[float] = []
         self.header_row: int | None = None
+        self.heights: dict[int, float] = {}
+        self.sign_row: int | None = None
+
+    def _height(self, row: int, pt: float) -> None:
+        self.ws.set_row(row, pt)
+        self.heights[row] = pt
 
     # -- tables (the ledger sheets)
 
@@ -218,7 +236,7 @@ class Sheet:
         pts = [col_points(w) for w in self.widths]
         self.header_row = self.row
         ws.write_row(self.row, 0, [c.header for c in columns], f["head"])
-        ws.set_row(self.row, row_height(max(text_lines(c.header, p) for c, p in zip(columns, pts, strict=True))))
+        self._height(self.row, row_height(max(text_lines(c.header, p) for c, p in zip(columns, pts, strict=True))))
         self.row += 1
         first = self.row
         for cells, style in zip(rows, styles, strict=True):
@@ -231,9 +249,11 @@ class Sheet:
                     ws.write_blank(self.row, c, None, fmt)
                 else:
                     text = fit(_cell_text(value), pts[c])
+                    if col.kind == "date" and _ISO_DAY.fullmatch(text) and text_lines(text, pts[c]) > 1:
+                        text = text[:5] + "\n" + text[5:]   # 2026-\n11-24 rather than a break inside a number
                     ws.write_string(self.row, c, text, fmt)
                     lines = max(lines, text_lines(text, pts[c]))
-            ws.set_row(self.row, row_height(lines))
+            self._height(self.row, row_height(lines))
             self.row += 1
         ws.freeze_panes(first, 0)
         ws.autofilter(first - 1, 0, max(self.row - 1, first - 1), len(columns) - 1)
@@ -264,11 +284,13 @@ class Sheet:
     def sign_off(self, text: str) -> None:
         """The sign-off line after the table, one blank row below it (stored in the first column,
         which the feedback reader never takes for a filled row)."""
+        self._height(self.row, 10.0)
         self.row += 1
         last = len(self.widths) - 1
         self.ws.merge_range(self.row, 0, self.row, last, text, self.f["sign"])
         width = sum(col_points(w) for w in self.widths)
-        self.ws.set_row(self.row, max(30.0, row_height(text_lines(text, width, 10.5), 10.5)))
+        self._height(self.row, max(30.0, row_height(text_lines(text, width, 10.5), 10.5)))
+        self.sign_row = self.row
         self.row += 1
 
     # -- free layout (the 说明 sheet)
@@ -280,7 +302,7 @@ class Sheet:
             self.ws.write_string(self.row, first, text, self.f[fmt_name])
         else:
             self.ws.merge_range(self.row, first, self.row, last, text, self.f[fmt_name])
-        self.ws.set_row(self.row, max(min_pt, row_height(text_lines(text, width, size), size)))
+        self._height(self.row, max(min_pt, row_height(text_lines(text, width, size), size)))
 
     def heading(self, text: str) -> None:
         self._merged(text, "heading", size=TITLE_PT, min_pt=24)
@@ -307,7 +329,7 @@ class Sheet:
         ws, f = self.ws, self.f
         pts = [col_points(w) for w in self.widths]
         ws.write_row(self.row, 0, headers, f["head"])
-        ws.set_row(self.row, row_height(max(text_lines(h, p) for h, p in zip(headers, pts, strict=False))))
+        self._height(self.row, row_height(max(text_lines(h, p) for h, p in zip(headers, pts, strict=False))))
         self.row += 1
         for cells in rows:
             lines = 1
@@ -320,12 +342,31 @@ class Sheet:
                     lines = max(lines, text_lines(text, pts[c]))
             for c in range(len(cells), len(self.widths)):
                 ws.write_blank(self.row, c, None, f["cell"])
-            ws.set_row(self.row, row_height(lines))
+            self._height(self.row, row_height(lines))
             self.row += 1
 
     # -- print setup
 
+    def keep_sign_off_with_rows(self) -> None:
+        """Pages as they fall at 100 % (the row heights are ours, exact): when the sign-off line
+        would open a page by itself, the last record goes over with it."""
+        if self.sign_row is None or self.header_row is None or self.sign_row - 2 <= self.header_row + 1:
+            return
+        avail = printable_height(self.paper)
+        head = self.heights.get(self.header_row, 15.0)
+        used, starts = 0.0, []
+        for r in range(self.sign_row + 1):
+            h = self.heights.get(r, 15.0)
+            if used and used + h > avail:
+                starts.append(r)
+                used = head
+            used += h
+        last_record = self.sign_row - 2
+        if starts and starts[-1] in (self.sign_row - 1, self.sign_row):
+            self.ws.set_h_pagebreaks([last_record])
+
     def finish(self) -> None:
+        self.keep_sign_off_with_rows()
         ws = self.ws
         ws.set_landscape()
         ws.set_paper(PAPERS[self.paper][0])
@@ -338,6 +379,9 @@ class Sheet:
         safe = self.title.replace("&", "&&")
         ws.set_header(f'&C&"{FONT},Bold"&{TITLE_PT}{safe}', {"margin": HEADER_IN})
         ws.set_footer(f'&C&"{FONT},Regular"&10第 &P 页 共 &N 页', {"margin": FOOTER_IN})
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _a1(row: int, col: int) -> str:

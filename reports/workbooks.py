@@ -58,27 +58,25 @@ MAX_CELL = 32000
 # (header, min width, grow weight, kind): widths in Excel character units at A4 landscape, the
 # rest of the page shared by weight (reports/layout.py). kind "id" = text-formatted column.
 WARNING_COLUMNS = [
-    Column("序号", 3.2, 0, "num"), Column("乡镇", 5, 0.3), Column("村", 5, 0.3),
-    Column("户编号", 8, 0.3, "id"), Column("户主姓名", 5, 0.2), Column("户主证件号码", 17.2, 0, "id"),
-    Column("家庭人口", 3.4, 0, "num"), Column("脱贫年度", 4.6, 0), Column("户类型 / 监测对象类别", 7, 0.6),
-    Column("预警规则", 7, 0.5), Column("风险类型", 4.6, 0.3), Column("预警原因", 17, 3),
-    Column("来源部门", 3.4, 0.2), Column("状态", 3.4, 0), Column("首次预警日期", 9.6, 0),
-    Column("核实期限", 9.6, 0), Column("帮扶责任人", 5, 0.2), Column("联系电话", 6.5, 0.3),
-    Column("核实结果", 6, 0.5), Column("核实人", 4.6, 0.3), Column("核实日期", 6, 0.4),
-    Column("备注", 7, 1),
+    Column("序号", 3.3, 0, "num"), Column("乡镇", 3.4, 0.3), Column("村", 5, 0.2),
+    Column("户编号", 6.6, 0.5, "id"), Column("户主姓名", 5, 0.2), Column("户主证件号码", 17.8, 0, "id"),
+    Column("家庭人口", 3.3, 0, "num"), Column("脱贫年度", 3.4, 0.1), Column("户类型 / 监测对象类别", 6.2, 0.5),
+    Column("预警规则", 6.2, 0.5), Column("风险类型", 3.4, 0.3), Column("预警原因", 14, 3),
+    Column("来源部门", 3.4, 0.1), Column("状态", 3.4, 0), Column("首次预警日期", 5, 0.3, "date"),
+    Column("核实期限", 5, 0.3, "date"), Column("帮扶责任人", 3.4, 0.3), Column("联系电话", 5.6, 0.5),
+    Column("核实结果", 6.2, 0.3), Column("核实人", 3.4, 0.3), Column("核实日期", 8.6, 0), Column("备注", 5, 1),
 ]
 ERROR_COLUMNS = [
-    Column("序号", 3.2, 0, "num"), Column("村", 6, 0.3), Column("户编号", 8, 0.4, "id"),
-    Column("户主姓名", 5, 0.2), Column("成员姓名", 5, 0.2), Column("证件号码", 17.2, 0, "id"),
-    Column("错误规则", 9, 0.6), Column("错误说明", 18, 2.5), Column("整改建议", 16, 2),
-    Column("核实结果", 6, 0.4), Column("核实人", 4.6, 0.3), Column("核实日期", 9.6, 0),
-    Column("备注", 7, 1),
+    Column("序号", 3.3, 0, "num"), Column("村", 5, 0.2), Column("户编号", 6.6, 0.5, "id"),
+    Column("户主姓名", 5, 0.1), Column("成员姓名", 5, 0.1), Column("证件号码", 17.8, 0, "id"),
+    Column("错误规则", 8, 0.4), Column("错误说明", 14, 2.5), Column("整改建议", 14, 2),
+    Column("核实结果", 6.2, 0.2), Column("核实人", 3.4, 0.3), Column("核实日期", 8.6, 0), Column("备注", 5, 1),
 ]
 MEASURE_COLUMNS = [
-    Column("序号", 3.2, 0, "num"), Column("乡镇", 5, 0.3), Column("村", 5, 0.3), Column("户主姓名", 5, 0.2),
-    Column("户主证件号码", 17.2, 0, "id"), Column("家庭人口", 3.4, 0, "num"), Column("脱贫年度", 4.6, 0),
-    Column("风险类型", 6, 0.4), Column("已录入帮扶措施", 14, 2), Column("完成时限", 9.6, 0.3),
-    Column("帮扶责任人", 5, 0.3), Column("制定的帮扶措施", 20, 3),
+    Column("序号", 3.3, 0, "num"), Column("乡镇", 3.4, 0.2), Column("村", 5, 0.2), Column("户主姓名", 5, 0.1),
+    Column("户主证件号码", 17.8, 0, "id"), Column("家庭人口", 3.3, 0, "num"), Column("脱贫年度", 3.4, 0.1),
+    Column("风险类型", 4.3, 0.3), Column("已录入帮扶措施", 14, 2), Column("完成时限", 8.6, 0.2),
+    Column("帮扶责任人", 5, 0.2), Column("制定的帮扶措施", 20, 3),
 ]
 # 说明: the rules table sets the columns; the data-sources table and the text reuse them.
 NOTES_COLUMNS = [
