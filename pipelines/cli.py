@@ -40,8 +40,8 @@ def _prefect_in_process() -> None:
             httpx.get(url.rstrip("/") + "/health", timeout=5).raise_for_status()
             return
         except Exception:
-            console.print(f"[yellow]PREFECT_API_URL {url} does not answer; running with a temporary server[/]")
-    console.print("Starting a temporary Prefect server for this run (takes a few seconds)…")
+            console.print(f"[yellow]Prefect 服务 {url}（PREFECT_API_URL）没有响应，本次改用临时服务运行[/]")
+    console.print("正在为本次运行启动临时 Prefect 服务（需要几秒钟）……")
     try:
         os.environ["PREFECT_API_URL"] = tempserver.start()
     except RuntimeError as exc:
@@ -51,82 +51,16 @@ def _prefect_in_process() -> None:
 
 
 def _progress(event: str, d: dict) -> None:
-    if event == "start":
-        console.print(f"[bold]fangpin run[/] {d['run_id']}  as of {d['as_of']}  →  {d['out']}")
-    elif event == "folder":
-        console.print(f"  [green]✓[/] ingest {d['folder']:<17} {d['how']}  ({d['seconds']:.1f} s)")
-    elif event == "retry":
-        console.print(f"  [yellow]↻[/] ingest {d['folder']}: {len(d['files'])} file(s) could not be read"
-                      " (file system error); reading the folder again")
-    elif event == "stage_done":
-        console.print(f"  [green]✓[/] {d['stage']:<24} ({d['seconds']:.1f} s)")
-    elif event == "error":
-        console.print(f"  [red]✗ {d['error']}[/]")
-        Console(stderr=True, highlight=False).print(d["trace"], markup=False)
+    from pipelines.messages import progress
+
+    progress(console, event, d)
 
 
 def print_summary(summary: dict) -> None:
-    """The end-of-run summary of outputs.md: per source, per rule, what was skipped, where the reports are."""
-    from rich.table import Table
+    """The end-of-run summary of outputs.md, in Chinese (pipelines/messages.py)."""
+    from pipelines.messages import print_summary as show
 
-    status = summary.get("status")
-    colour = "green" if status == "completed" else "red"
-    console.print(f"\n[bold {colour}]{status}[/] run {summary.get('run_id')} as of {summary.get('as_of')}"
-                  f" in {summary.get('seconds', 0):.1f} s")
-    if summary.get("error"):
-        console.print(f"[red]{summary['error']}[/] (details above; the warehouse still shows the previous complete run)")
-    sources = summary.get("sources") or {}
-    if sources:
-        t = Table(title="Rows per source", title_justify="left")
-        for col in ("table", "files/sheets", "read", "loaded", "rejected", "duplicates"):
-            t.add_column(col, justify="left" if col == "table" else "right")
-        for table, c in sources.items():
-            t.add_row(table, str(c["files"]), f"{c['rows_read']:,}", f"{c['rows_loaded']:,}",
-                      f"{c['rows_rejected']:,}", f"{c['duplicates']:,}")
-        console.print(t)
-    for folder, run_id in (summary.get("reused") or {}).items():
-        console.print(f"  {folder}: files unchanged since run {run_id}, not re-read (--reread to force)")
-    if summary.get("files_skipped"):
-        console.print("[bold]Files and sheets not loaded[/]")
-        for f in summary["files_skipped"]:
-            where = f["file"] + (f" [{f['sheet']}]" if f.get("sheet") else "")
-            console.print(f"  {where}: {f['status']} — {f.get('reason') or ''}", markup=False)
-    warnings = summary.get("warnings_by_rule") or {}
-    logic = summary.get("logic_errors_by_rule") or {}
-    if warnings or logic:
-        t = Table(title="Findings per rule", title_justify="left")
-        for col in ("rule", "新增", "持续", "已解除", "total"):
-            t.add_column(col, justify="left" if col == "rule" else "right")
-        for code, by_status in warnings.items():
-            t.add_row(code, *(str(by_status.get(s, 0)) for s in ("新增", "持续", "已解除")),
-                      str(sum(by_status.values())))
-        for code, n in logic.items():
-            t.add_row(code, "", "", "", str(n))
-        console.print(t)
-    elif status == "completed":
-        console.print("No warnings and no logic errors.")
-    fb = summary.get("feedback")
-    if fb:
-        console.print(f"[bold]Returned verifications[/] (inbox/feedback/, {fb['files']} file(s)): {fb['rows']} filled"
-                      f" row(s), {fb['recorded']} recorded, {fb['duplicates']} already recorded,"
-                      f" {fb['rejected']} refused (not recorded; see rejects, source_table = 'verifications')")
-        for reason, n in (fb.get("reasons") or {}).items():
-            console.print(f"  refused: {reason} — {n}", markup=False)
-        applied = fb.get("applied") or {}
-        if applied:
-            console.print(f"  warnings verified {applied.get('warnings_verified', 0)}, suppressed"
-                          f" {applied.get('suppressed', 0)}, 核实属实未纳入 {applied.get('核实属实未纳入', 0)};"
-                          f" logic errors verified {applied.get('logic_errors_verified', 0)},"
-                          f" 整改未生效 {applied.get('整改未生效', 0)}")
-    others = [s for s in summary.get("skipped") or [] if s["kind"] not in ("file", "sheet")]
-    if others:
-        console.print("[bold]Skipped[/]")
-        for s in others:
-            console.print(f"  {s['kind']} {s['name']}: {s['reason']}", markup=False)
-    for run_id in summary.get("recovered_runs") or []:
-        console.print(f"[yellow]run {run_id} had died before finishing; recorded as failed[/]")
-    console.print(f"Reports:   {summary.get('reports_dir')}")
-    console.print(f"Warehouse: {summary.get('warehouse')}")
+    show(console, summary)
 
 
 def _check_config(config: Path | None) -> None:
@@ -139,7 +73,7 @@ def _check_config(config: Path | None) -> None:
         console.print(str(exc), style="red", markup=False)
         raise typer.Exit(EXIT_NOT_RECORDED) from None
     for notice in cfg.notices:
-        console.print(f"configuration {config}: {notice}", style="yellow", markup=False)
+        console.print(f"配置文件 {config}：{notice}", style="yellow", markup=False)
 
 
 @app.command()
@@ -164,13 +98,13 @@ def run(
         try:
             date.fromisoformat(as_of)
         except ValueError:
-            console.print(f"[red]--as-of {as_of!r} is not a date YYYY-MM-DD[/]")
+            console.print(f"[red]--as-of {as_of!r} 不是日期，应写成 YYYY-MM-DD（如 2026-11-24）[/]")
             raise typer.Exit(EXIT_NOT_RECORDED) from None
     if not inbox.is_dir():
-        console.print(f"[red]inbox {inbox} is not a directory[/]")
+        console.print(f"[red]收件目录 {inbox} 不存在或不是目录（--inbox）[/]")
         raise typer.Exit(EXIT_NOT_RECORDED)
     if config and not config.is_file():
-        console.print(f"[red]config {config} does not exist[/]")
+        console.print(f"[red]配置文件 {config} 不存在（--config）[/]")
         raise typer.Exit(EXIT_NOT_RECORDED)
     _check_config(config)
     from pipelines.store import RunInProgress, lock_is_held
@@ -224,28 +158,11 @@ def runs(
             typer.echo(json.dumps(r, ensure_ascii=False, default=str))
         return
     if not rows:
-        console.print(f"No runs recorded under {out}.")
+        console.print(f"{out} 下还没有运行记录。")
         return
-    from rich.table import Table
+    from pipelines.messages import print_runs
 
-    t = Table()
-    for col in ("run_id", "as of", "status", "started", "seconds", "rows", "rejected", "warnings",
-                "logic errors", "skipped"):
-        t.add_column(col, justify="right" if col in ("seconds", "rows", "rejected", "warnings",
-                                                      "logic errors", "skipped") else "left")
-    for r in rows:
-        colour = {"completed": "green", "failed": "red"}.get(r["status"], "yellow")
-        t.add_row(r["run_id"], str(r["as_of"]), f"[{colour}]{r['status']}[/]", str(r["started_at"])[:19],
-                  _n(r["seconds"], "{:.1f}"), _n(r["rows_loaded"]), _n(r["rows_rejected"]),
-                  _n(r["warnings"]), _n(r["logic_errors"]), _n(r["skipped"]))
-    console.print(t)
-    for r in rows:
-        if r["status"] == "failed" and r.get("error"):
-            console.print(f"{r['run_id']}: {r['error']}", style="red", markup=False)
-
-
-def _n(value, fmt: str = "{:,}") -> str:
-    return "" if value is None else fmt.format(value)
+    print_runs(console, rows)
 
 
 @app.command()
@@ -256,15 +173,15 @@ def catalog(
     from pipelines import store
 
     if not (out / "store").is_dir():
-        console.print(f"[red]{out} has no store/ folder[/]")
+        console.print(f"[red]{out} 下没有 store/ 目录（不是 fangpin 的输出目录）[/]")
         raise typer.Exit(EXIT_NOT_RECORDED)
     try:
         with store.run_lock(out):
             path = store.build_catalogue(out)
     except store.RunInProgress as exc:
-        console.print(f"[red]{exc}; it rebuilds the catalogue itself when it publishes[/]")
+        console.print(f"[red]{exc}；该运行发布时会自行重建目录文件[/]")
         raise typer.Exit(EXIT_NOT_RECORDED) from None
-    console.print(f"Catalogue rebuilt: {path}")
+    console.print(f"数据仓库目录文件已重建：{path}")
 
 
 @app.command()
@@ -282,11 +199,12 @@ def serve(
     from pipelines.serve import serve as do_serve
 
     if config and not config.is_file():
-        console.print(f"[red]config {config} does not exist[/]")
+        console.print(f"[red]配置文件 {config} 不存在（--config）[/]")
         raise typer.Exit(EXIT_NOT_RECORDED)
     _check_config(config)
     try:
-        do_serve(inbox=inbox, out=out, config=config, cron=cron, timezone=timezone, name=name, reread=reread)
+        do_serve(inbox=inbox, out=out, config=config, cron=cron, timezone=timezone, name=name, reread=reread,
+                 announce=lambda lines: [console.print(line, markup=False) for line in lines])
     except ServeError as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(EXIT_NOT_RECORDED) from None
