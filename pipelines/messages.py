@@ -55,8 +55,7 @@ def folder_title(folder: str) -> str:
         if s.folder == folder and s.department and s.department not in depts:
             depts.append(s.department)
     if folder == "roster":
-        depts = [f"{d}（监测名单）" for d in depts] or ["监测名单"]
-        return f"{'、'.join(depts)} {folder}/"
+        return f"{'、'.join(depts)}（监测名单，{folder}/）"
     return f"{'、'.join(depts) or folder}（{folder}/）"
 
 
