@@ -603,7 +603,7 @@ def _fresh(fresh: bool | None) -> str:
 def _width(header: str) -> float:
     """Column width for the scorecard's xlsx: rule codes and counts narrow, names wider."""
     if len(header) <= 3 and header[:1] in "WLS" and header[1:].isdigit():
-        return 5.5
+        return 4.4
     wide = sum(2 if ord(c) > 0x2E80 else 1 for c in header)
     return max(6.0, min(24.0, wide + 2))
 

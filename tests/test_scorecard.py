@@ -390,8 +390,8 @@ def test_freshness_unknown_first_run_rates_grid_and_print_setup(tmp_path):
     assert town["红山镇"][[c.value for c in wb["按乡镇排名"][2]].index("核实率")] == "—"
     assert "0.0%" not in "".join(v for k, v in cells.items() if k[2] == "verify_rate")
     # township × department grid
-    assert cells[("source_grid", "示例县/红山镇", "education_students")] == "90.0%（1）"
-    assert cells[("source_grid", "示例县/青石乡", "education_students")] == "100.0%"
+    assert cells[("source_grid", "示例县/红山镇", "education_students")] == "90.00%（1）"
+    assert cells[("source_grid", "示例县/青石乡", "education_students")] == "100.00%"
     assert cells[("source_grid", "示例县/青石乡", "health_settlements")] == "—"
     grid = wb["数据源质量按乡镇"]
     head = [c.value for c in grid[2]]
