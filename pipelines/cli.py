@@ -12,7 +12,7 @@ from rich.console import Console
 console = Console(highlight=False, soft_wrap=True)
 if not console.is_terminal:
     console = Console(highlight=False, soft_wrap=True, width=160)
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="防贫 nightly screening pipeline")
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="防贫：防返贫动态监测每晚数据比对（部门筛查预警、逻辑错误、数据质量评分）")
 
 
 EXIT_FAILED = 1      # the run was recorded, as failed — only with --fail-exit (outputs.md: 0 unless nothing was recorded)
@@ -78,14 +78,16 @@ def _check_config(config: Path | None) -> None:
 
 @app.command()
 def run(
-    inbox: Annotated[Path, typer.Option(help="Inbox directory (roster/, civil_affairs/, …)")],
-    config: Annotated[Path | None, typer.Option(help="County configuration TOML")] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Reference date YYYY-MM-DD (default: today in the county's time zone)")] = None,
-    out: Annotated[Path, typer.Option(help="Output directory")] = Path("out"),
-    reread: Annotated[bool, typer.Option("--reread", help="Read every folder even if its files are unchanged since the last run")] = False,
-    fail_exit: Annotated[bool, typer.Option("--fail-exit", help="Exit 1 when the run failed but was recorded (default 0: the runs table and summary say it failed)")] = False,
+    inbox: Annotated[Path, typer.Option(help="收件目录（内有 roster/、civil_affairs/ 等部门目录）")],
+    config: Annotated[Path | None, typer.Option(help="本县配置文件（TOML）")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="基准日期 YYYY-MM-DD（默认：本县时区的今天）")] = None,
+    out: Annotated[Path, typer.Option(help="输出目录")] = Path("out"),
+    reread: Annotated[bool, typer.Option("--reread", help="即使文件与上次相同也重新读取所有目录")] = False,
+    fail_exit: Annotated[bool, typer.Option("--fail-exit", help="运行失败（已记录）时退出码为 1（默认 0：运行记录和小结里写明失败）")] = False,
 ) -> None:
-    """Run the whole nightly flow once, in-process.
+    """运行一次完整的每晚比对，结束时显示运行小结。
+    \f
+    Run the whole nightly flow once, in-process.
 
     Exit status (outputs.md): non-zero only when no run could be recorded (2: bad arguments
     or configuration, inbox missing, another run holding OUT). A run that was recorded exits
@@ -139,11 +141,13 @@ def run(
 
 @app.command()
 def runs(
-    out: Annotated[Path, typer.Option(help="Output directory")] = Path("out"),
-    limit: Annotated[int, typer.Option(help="How many recent runs")] = 10,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per run")] = False,
+    out: Annotated[Path, typer.Option(help="输出目录")] = Path("out"),
+    limit: Annotated[int, typer.Option(help="显示最近几次运行")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="每次运行输出一行 JSON（供监控程序读取）")] = False,
 ) -> None:
-    """List recent runs: status, as-of, timings, rows, findings.
+    """列出最近的运行：状态、基准日期、开始时间、入库行数、预警和逻辑错误数。
+    \f
+    List recent runs: status, as-of, timings, rows, findings.
 
     Reads store/ rather than warehouse.duckdb, so an analyst holding the catalogue open
     never gets in the way.
@@ -167,9 +171,11 @@ def runs(
 
 @app.command()
 def catalog(
-    out: Annotated[Path, typer.Option(help="Output directory")] = Path("out"),
+    out: Annotated[Path, typer.Option(help="输出目录")] = Path("out"),
 ) -> None:
-    """Rebuild OUT/warehouse.duckdb from OUT/store/ (after moving or copying OUT elsewhere)."""
+    """输出目录搬动或复制后，重建数据仓库目录文件 warehouse.duckdb。
+    \f
+    Rebuild OUT/warehouse.duckdb from OUT/store/ (after moving or copying OUT elsewhere)."""
     from pipelines import store
 
     if not (out / "store").is_dir():
@@ -186,15 +192,17 @@ def catalog(
 
 @app.command()
 def serve(
-    inbox: Annotated[Path, typer.Option(help="Inbox directory the scheduled runs read")],
-    out: Annotated[Path, typer.Option(help="Output directory")] = Path("out"),
-    config: Annotated[Path | None, typer.Option(help="County configuration TOML")] = None,
-    cron: Annotated[str | None, typer.Option(help="Cron schedule (default: the config's schedule.cron, else '0 2 * * *')")] = None,
-    timezone: Annotated[str | None, typer.Option(help="Time zone of the cron (default: the config's schedule.timezone, else Asia/Shanghai)")] = None,
-    name: Annotated[str, typer.Option(help="Deployment name (fangpin-nightly/<name>)")] = "nightly",
-    reread: Annotated[bool, typer.Option("--reread", help="Scheduled runs read every folder, changed or not")] = False,
+    inbox: Annotated[Path, typer.Option(help="定时运行读取的收件目录")],
+    out: Annotated[Path, typer.Option(help="输出目录")] = Path("out"),
+    config: Annotated[Path | None, typer.Option(help="本县配置文件（TOML）")] = None,
+    cron: Annotated[str | None, typer.Option(help="运行计划（cron 表达式；默认取配置 [schedule] cron，否则 \"0 2 * * *\" 即每天 02:00）")] = None,
+    timezone: Annotated[str | None, typer.Option(help="运行计划的时区（默认取配置 [schedule] timezone，否则 Asia/Shanghai）")] = None,
+    name: Annotated[str, typer.Option(help="部署名称（fangpin-nightly/<名称>）")] = "nightly",
+    reread: Annotated[bool, typer.Option("--reread", help="定时运行每次都重新读取所有目录")] = False,
 ) -> None:
-    """Register the nightly deployment with the Prefect server at PREFECT_API_URL and run it on schedule (blocks)."""
+    """向 Prefect 服务（PREFECT_API_URL）登记每晚运行，并按计划执行（一直运行，Ctrl+C 停止）。
+    \f
+    Register the nightly deployment with the Prefect server at PREFECT_API_URL and run it on schedule (blocks)."""
     from pipelines.serve import ServeError
     from pipelines.serve import serve as do_serve
 

@@ -7,9 +7,9 @@ the settings it used.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
-import difflib
 import re
 import tomllib
 from dataclasses import dataclass, field

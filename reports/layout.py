@@ -229,8 +229,9 @@ class Sheet:
             self.ws.set_column(c, c, w, self.f["text_col"] if col.kind == "id" else None)
         return self.widths
 
-    def table(self, columns: list[Column], rows: list[list], styles: list[str]) -> None:
-        """Header row 1 (frozen, filtered, repeated on every page), one row per record."""
+    def table(self, columns: list[Column], rows: list[list], styles: list[str], min_row_pt: float = 0) -> None:
+        """Header row 1 (frozen, filtered, repeated on every page), one row per record, each at least
+        min_row_pt tall (room to write a result or a measure by hand on the printout)."""
         ws, f = self.ws, self.f
         self.set_columns(columns)
         pts = [col_points(w) for w in self.widths]
@@ -253,7 +254,7 @@ class Sheet:
                         text = text[:5] + "\n" + text[5:]   # 2026-\n11-24 rather than a break inside a number
                     ws.write_string(self.row, c, text, fmt)
                     lines = max(lines, text_lines(text, pts[c]))
-            self._height(self.row, row_height(lines))
+            self._height(self.row, max(min_row_pt, row_height(lines)))
             self.row += 1
         ws.freeze_panes(first, 0)
         ws.autofilter(first - 1, 0, max(self.row - 1, first - 1), len(columns) - 1)

@@ -62,8 +62,8 @@ WARNING_COLUMNS = [
     Column("户编号", 6.6, 0.5, "id"), Column("户主姓名", 5, 0.2), Column("户主证件号码", 17.8, 0, "id"),
     Column("家庭人口", 3.3, 0, "num"), Column("脱贫年度", 3.4, 0.1), Column("户类型 / 监测对象类别", 6.2, 0.5),
     Column("预警规则", 6.2, 0.5), Column("风险类型", 3.4, 0.3), Column("预警原因", 14, 3),
-    Column("来源部门", 3.4, 0.1), Column("状态", 3.4, 0), Column("首次预警日期", 5, 0.3, "date"),
-    Column("核实期限", 5, 0.3, "date"), Column("帮扶责任人", 3.4, 0.3), Column("联系电话", 5.6, 0.5),
+    Column("来源部门", 3.4, 0.1), Column("状态", 3.4, 0), Column("首次预警日期", 5, 1, "date"),
+    Column("核实期限", 5, 1, "date"), Column("帮扶责任人", 3.4, 0.3), Column("联系电话", 5.6, 0.5),
     Column("核实结果", 6.2, 0.3), Column("核实人", 3.4, 0.3), Column("核实日期", 8.6, 0), Column("备注", 5, 1),
 ]
 ERROR_COLUMNS = [
@@ -90,6 +90,7 @@ OUT_OF_ROSTER = "非建档立卡/监测户"
 NEVER_POOR = "非贫困户"  # 脱贫年度 of a household that never was poor (Shiquan 花名册 note 1)
 SIGN_OFF = ("填表人：" + "\u3000" * 7 + "核实人签字：" + "\u3000" * 7 + "乡镇（盖章）：" + "\u3000" * 7
             + "日期：" + "\u3000" * 3 + "年" + "\u3000" * 2 + "月" + "\u3000" * 2 + "日")
+HANDWRITING_PT = {"预警名单": 28.0, "逻辑错误": 28.0, "已核实": 28.0, "帮扶措施台账": 54.0}
 SHEET_TITLES = {"预警名单": "部门筛查预警核实名单", "逻辑错误": "监测数据逻辑错误核实表",
                 "已核实": "已核实预警（暂停预警）", "帮扶措施台账": "返贫风险对象帮扶措施台账"}
 
@@ -357,7 +358,8 @@ class _Writer:
     def table(self, name: str, columns: list[Column], rows: list[list], styles: list[str],
               results: list[str] | None = None) -> None:
         sh = self.sheet(name, SHEET_TITLES.get(name))
-        sh.table(columns, rows, styles)
+        # room to write by hand: two lines for a result, four for the measures a township decides
+        sh.table(columns, rows, styles, min_row_pt=HANDWRITING_PT.get(name, 0))
         if results:
             sh.validate_results(columns, results, len(rows))
             sh.validate_dates(columns, len(rows))

@@ -128,6 +128,7 @@ def demo_workbooks(tmp_path_factory):
     from datetime import date
 
     from conftest import SAMPLE
+
     from pipelines.flow import run_once
 
     out = tmp_path_factory.mktemp("demo")
