@@ -38,7 +38,7 @@ COMMENT ON COLUMN warnings.evidence_key IS '证据指纹 Hash of the triggering 
 COMMENT ON COLUMN warnings.first_seen_run IS '首次预警运行 The run that first raised it (carried over while it lasts).';
 COMMENT ON COLUMN warnings.first_seen_date IS '首次预警日期 As-of date of first_seen_run.';
 COMMENT ON COLUMN warnings.status IS '状态 新增 (first seen) / 持续 (still firing) / 已解除 (fired in the previous run, not in this one).';
-COMMENT ON COLUMN warnings.deadline IS '核实期限 first_seen_date + the rule''s verify-within period (working days skip weekends).';
+COMMENT ON COLUMN warnings.deadline IS '核实期限 first_seen_date + the rule''s verify-within period (working days on the official calendar: weekends and public holidays skipped, 调休 make-up days counted; checks/workdays.py).';
 COMMENT ON COLUMN warnings.verification IS '核实结果 Latest verification result returned by the township, or null.';
 COMMENT ON COLUMN warnings.verified_on IS '核实日期 Date of that verification.';
 COMMENT ON COLUMN warnings.suppressed IS '暂停预警 true while a 不属实 / 属实-暂不纳入 verification suppresses it (suppress_days).';
