@@ -216,7 +216,7 @@ def serve_lines(inbox, out, config, cron: str, timezone: str, name: str, api: st
                 next_run: datetime | None) -> list[str]:
     """What `fangpin serve` says when it starts: what it runs, where from and to, and when next."""
     lines = [
-        f"防贫每晚运行已登记为 fangpin-nightly/{name}，本进程按计划执行（按 Ctrl+C 停止；停止期间计划暂停，不会积压）",
+        f"防贫每晚运行登记为 fangpin-nightly/{name}，本进程按计划执行（按 Ctrl+C 停止；停止期间计划暂停，不会积压）",
         f"  收件目录（inbox）：{inbox}",
         f"  输出目录（out）：{out}",
         f"  配置文件：{config if config else '未指定（使用默认设置）'}",

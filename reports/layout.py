@@ -2,9 +2,10 @@
 
 Used by the township workbook (and the scorecard's xlsx). What "printable as it is" means here
 (outputs.md "Township workbook"):
-- Landscape A4 (or A3); the columns' widths are computed to fill FILL of the printable width at
-  100 % scale, so the print is not shrunk: text stays BODY_PT (9 pt) on paper. Fit to one page
-  wide is still set, as a safety net for a viewer whose fonts run wider.
+- Landscape A4 (or A3), printed at 100 %: the columns' widths are computed to fill FILL of the
+  printable width (with LibreOffice's wider column metrics; Excel's are narrower), so text stays
+  BODY_PT (9 pt) on paper. No "fit to one page wide": LibreOffice's fit also shrinks a sheet
+  whose rows overrun a page by a few points (to 98 %, below 9 pt).
 - Every row's height is computed from its wrapped text (CJK characters one em wide, Latin
   narrower, long digit runs broken where they must be), with the line height of the CJK fonts
   LibreOffice falls back to (about 1.45 em), so no row is cut to one line in Excel, WPS or
@@ -41,6 +42,7 @@ LINE_EM = 1.47       # line height in em: a line holding Chinese takes the CJK f
 ROW_PAD_PT = 3.0     # cell padding, top + bottom
 CELL_PAD_PT = 4.0    # cell padding, left + right
 MAX_ROW_PT = 409.0   # Excel's limit
+HEADER_GAP_PT = 12.0 # LibreOffice's space between the page header and the first row
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,9 @@ def printable_points(paper: str) -> float:
 
 
 def printable_height(paper: str) -> float:
-    return (PAPERS[paper][2] / 25.4 - TOP_IN - BOTTOM_IN) * 72
+    """Height the rows get on a page: between the margins, less the gap LibreOffice leaves under
+    the page header (measured: about 500 pt of rows fit an A4 landscape page with these margins)."""
+    return (PAPERS[paper][2] / 25.4 - TOP_IN - BOTTOM_IN) * 72 - HEADER_GAP_PT
 
 
 def widths(columns: list[Column], paper: str = "A4") -> list[float]:
@@ -375,7 +379,9 @@ class Sheet:
         if self.header_row is not None:
             ws.repeat_rows(self.header_row)
         ws.print_area(0, 0, max(self.row - 1, 0), max(len(self.widths) - 1, 0))
-        ws.fit_to_pages(1, 0)
+        # 100 %, not "fit to one page wide": the widths already fill the page, and LibreOffice's fit
+        # also shrinks (to 98 %) a sheet that overruns a page by a few points — below 9 pt.
+        ws.set_print_scale(100)
         ws.center_horizontally()
         safe = self.title.replace("&", "&&")
         ws.set_header(f'&C&"{FONT},Bold"&{TITLE_PT}{safe}', {"margin": HEADER_IN})

@@ -603,7 +603,9 @@ def _fresh(fresh: bool | None) -> str:
 def _width(header: str) -> float:
     """Column width for the scorecard's xlsx: rule codes and counts narrow, names wider."""
     if len(header) <= 3 and header[:1] in "WLS" and header[1:].isdigit():
-        return 4.4
+        return 4.2
+    if header in ("排名", "县", "合计"):
+        return 4.6
     wide = sum(2 if ord(c) > 0x2E80 else 1 for c in header)
     return max(6.0, min(24.0, wide + 2))
 
@@ -656,7 +658,7 @@ def write_xlsx(f: dict, path: Path, as_of: dt.date, paper: str = "A4") -> None:
             ws.autofilter(1, 0, 1 + len(rows), len(header) - 1)
         ws.set_landscape()
         ws.set_paper(code)
-        ws.set_margins(left=0.25, right=0.25, top=0.6, bottom=0.55)
+        ws.set_margins(left=0.2, right=0.2, top=0.6, bottom=0.55)
         ws.repeat_rows(0, 1)
         ws.print_area(0, 0, 1 + max(len(rows), 0), len(header) - 1)
         ws.fit_to_pages(1, 0)

@@ -37,14 +37,20 @@ LEDGER_TITLES = {"预警名单": "部门筛查预警核实名单", "逻辑错误
                  "已核实": "已核实预警", "帮扶措施台账": "帮扶措施台账"}
 
 
-def to_pdf(xlsx: Path, out: Path) -> Path:
+def to_pdfs(paths: list[Path], out: Path) -> list[Path]:
+    """Every workbook printed to PDF by one headless LibreOffice (its own profile: tests run in parallel)."""
     out.mkdir(parents=True, exist_ok=True)
     profile = out / "lo-profile"
     subprocess.run([SOFFICE, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
-                    "--outdir", str(out), str(xlsx)], check=True, capture_output=True, timeout=180)
-    pdf = out / (xlsx.stem + ".pdf")
-    assert pdf.exists(), f"LibreOffice wrote no PDF for {xlsx.name}"
-    return pdf
+                    "--outdir", str(out), *map(str, paths)], check=True, capture_output=True, timeout=600)
+    pdfs = [out / (p.stem + ".pdf") for p in paths]
+    missing = [p.name for p in pdfs if not p.exists()]
+    assert not missing, f"LibreOffice wrote no PDF for {missing}"
+    return pdfs
+
+
+def to_pdf(xlsx: Path, out: Path) -> Path:
+    return to_pdfs([xlsx], out)[0]
 
 
 def _squash(value) -> str:
@@ -136,15 +142,23 @@ def demo_workbooks(tmp_path_factory):
     return sorted((ctx.reports_dir / "townships").glob("*.xlsx"))
 
 
+@pytest.fixture(scope="module")
+def demo_reports(demo_workbooks):
+    return demo_workbooks[0].parent.parent
+
+
 def _longest(paths: list[Path]) -> Path:
     """The workbook with the most ledger rows (the most pages to get wrong)."""
     return max(paths, key=lambda p: sum(len(v) for v in ledger_rows(p).values()))
 
 
-def test_demo_workbook_prints_at_9pt_unclipped_with_titles_and_sign_off(demo_workbooks, tmp_path):
-    xlsx = _longest(demo_workbooks)
-    seen = check_printout(xlsx, to_pdf(xlsx, tmp_path))
-    assert seen["min_size"] >= 8.95 and seen["pages"] >= 3
+def test_demo_workbooks_print_at_9pt_unclipped_with_titles_and_sign_off(demo_workbooks, tmp_path):
+    """Every township workbook of the demo, printed: the figures of the closing note come from here."""
+    seen = {x.name: check_printout(x, pdf) for x, pdf in zip(demo_workbooks, to_pdfs(demo_workbooks, tmp_path),
+                                                              strict=True)}
+    assert len(seen) >= 10 and all(s["min_size"] >= 8.95 for s in seen.values())
+    assert seen[_longest(demo_workbooks).name]["pages"] >= 3
+    print({k: (v["pages"], round(v["min_size"], 2), len(v["clipped"])) for k, v in seen.items()})
 
 
 def test_a_long_ledger_on_a3_with_verified_and_measures_sheets(tmp_path):
@@ -184,3 +198,17 @@ def test_a_long_ledger_on_a3_with_verified_and_measures_sheets(tmp_path):
     assert openpyxl.load_workbook(xlsx).sheetnames == ["预警名单", "逻辑错误", "已核实", "帮扶措施台账", "说明"]
     seen = check_printout(xlsx, to_pdf(xlsx, tmp_path / "pdf"), paper=(1191, 842))
     assert seen["pages"] >= 4
+
+
+def test_demo_scorecard_xlsx_prints_at_9pt_every_sheet_titled(demo_reports, tmp_path):
+    xlsx = demo_reports / "scorecard.xlsx"
+    m = measure(to_pdf(xlsx, tmp_path))
+    sheets = openpyxl.load_workbook(xlsx).sheetnames
+    n = len(m["pages"])
+    assert n >= len(sheets)
+    for i, p in enumerate(m["pages"], start=1):
+        assert p["min_size"] >= 8.95, f"scorecard page {i}: text at {p['min_size']:.2f} pt"
+        assert p["body_chars"] > 0 and f"第{i}页共{n}页" in _squash(p["text"])
+        assert p["text"].split("\n")[0].startswith("示例县 防返贫监测数据质量评分表")
+    titled = {_squash(p["text"].split("\n")[0]).split("评分表")[1] for p in m["pages"]}
+    assert titled == set(sheets)                                   # every sheet printed, none blank
