@@ -58,6 +58,7 @@ FEEDBACK_FOLDER = "feedback"
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 FEEDBACK_SQL = SQL_DIR / "feedback"
 HEADER_SCAN_ROWS = 30
+OWN_SHEETS = ("说明", "帮扶措施台账")  # sheets of the county's own workbook that carry no results
 TOWNSHIP_SUFFIXES = ("人民政府", "办事处", "街道", "镇", "乡")
 
 # canonical field -> header texts, in order of preference (after _norm_header)
@@ -107,7 +108,8 @@ def _read_workbook(path: Path) -> tuple[list[tuple[str, pl.DataFrame]], list[tup
                 found = (i, headers, kind)
                 break
         if found is None:
-            skipped.append((sheet, "不是核实表（没有“核实结果”和“预警规则”或“错误规则”表头），未读取"))
+            skipped.append((sheet, f"核实表附带的“{sheet}”工作表，无需读取" if sheet in OWN_SHEETS
+                            else "不是核实表（没有“核实结果”和“预警规则”或“错误规则”表头），未读取"))
             continue
         i, headers, kind = found
         names = [h if h else f"列{j + 1}" for j, h in enumerate(headers)]

@@ -115,6 +115,8 @@ def check_printout(xlsx: Path, pdf: Path, paper=(842, 595)) -> dict:
         sheet_pages = [p for p in pages if p["sheet"] == sheet]
         assert sheet_pages, f"{sheet} was not printed"
         assert "填表人" in sheet_pages[-1]["text"] and "乡镇（盖章）" in sheet_pages[-1]["text"]
+        if records:   # the sign-off line never opens a page by itself: the last record goes with it
+            assert any(r and r[0] != "序号" for r in sheet_pages[-1]["rows"]), f"{sheet}: sign-off alone"
         printed = [r for p in sheet_pages for r in p["rows"] if r and r[0] != "序号"]
         by_number = {r[0]: r for r in printed}
         assert len(printed) == len(records), f"{sheet}: {len(printed)} rows printed of {len(records)}"
