@@ -61,10 +61,10 @@ WARNING_COLUMNS = [
     Column("序号", 3.3, 0, "num"), Column("乡镇", 3.4, 0.3), Column("村", 5, 0.2),
     Column("户编号", 6.6, 0.5, "id"), Column("户主姓名", 5, 0.2), Column("户主证件号码", 17.8, 0, "id"),
     Column("家庭人口", 3.3, 0, "num"), Column("脱贫年度", 3.4, 0.1), Column("户类型 / 监测对象类别", 6.2, 0.5),
-    Column("预警规则", 6.2, 0.5), Column("风险类型", 3.4, 0.3), Column("预警原因", 14, 3),
+    Column("预警规则", 6.2, 0.5), Column("风险类型", 3.4, 0.3), Column("预警原因", 13, 3),
     Column("来源部门", 3.4, 0.1), Column("状态", 3.4, 0), Column("首次预警日期", 5, 1, "date"),
     Column("核实期限", 5, 1, "date"), Column("帮扶责任人", 3.4, 0.3), Column("联系电话", 5.6, 0.5),
-    Column("核实结果", 6.2, 0.3), Column("核实人", 3.4, 0.3), Column("核实日期", 8.6, 0), Column("备注", 5, 1),
+    Column("核实结果", 6.2, 0.3), Column("核实人", 3.4, 0.3), Column("核实日期", 8.6, 0), Column("备注", 6, 1),
 ]
 ERROR_COLUMNS = [
     Column("序号", 3.3, 0, "num"), Column("村", 5, 0.2), Column("户编号", 6.6, 0.5, "id"),
@@ -116,7 +116,7 @@ recorded AS (
     GROUP BY ALL
 ),
 refused AS (
-    SELECT f.rule_code, f.household_id, f.id_number, f.township, f.sent_by, f.reason
+    SELECT f.rule_code, f.household_id, f.id_number, f.township, f.sent_by, f.reason, f.result_raw, f.date_raw
     FROM (SELECT * FROM hist.verification_refusals UNION ALL BY NAME SELECT * FROM main.verification_refusals) AS f
     JOIN run_times AS t USING (run_id)
     LEFT JOIN recorded AS v
@@ -156,7 +156,8 @@ WARNINGS_SQL = LOOKUP_CTES + """SELECT
     w.verified_on,
     coalesce(w.suppressed, false) AS suppressed,
     v.verifier,
-    CASE WHEN f.sent_by IS NULL OR f.sent_by = w.township THEN f.reason END AS refused
+    CASE WHEN f.sent_by IS NULL OR f.sent_by = w.township THEN f.reason END AS refused,
+    f.result_raw AS refused_result, f.date_raw AS refused_date
 FROM warnings AS w
 LEFT JOIN one_household AS h ON h.household_id = w.household_id
 LEFT JOIN verifiers AS v
@@ -187,7 +188,8 @@ ERRORS_SQL = LOOKUP_CTES + """SELECT
     e.verified_on,
     e.flag,
     v.verifier,
-    CASE WHEN f.sent_by IS NULL OR f.sent_by = coalesce(h.township, e.township) THEN f.reason END AS refused
+    CASE WHEN f.sent_by IS NULL OR f.sent_by = coalesce(h.township, e.township) THEN f.reason END AS refused,
+    f.result_raw AS refused_result, f.date_raw AS refused_date
 FROM logic_errors AS e
 LEFT JOIN one_household AS h ON h.household_id = e.household_id
 LEFT JOIN verifiers AS v
@@ -262,11 +264,27 @@ def _rule_label(code: str, registry: dict[str, Rule]) -> str:
 
 
 def _remark(row: dict) -> str:
-    """备注: why the row the township returned last time could not be recorded."""
+    """备注: why the row the township returned last time could not be recorded, short enough for
+    the column (the allowed results are in the drop-down and on 说明, not repeated here)."""
     reason = row.get("refused")
     if not reason:
         return ""
-    return f"上次报回未能登记：{reason}。请改正后重新报回。"
+    typed, day = row.get("refused_result") or "", row.get("refused_date") or ""
+    if reason.startswith("核实结果不是可选值"):
+        why = f"核实结果“{typed}”不是可选值，请从下拉列表中选择"
+    elif reason.startswith("核实结果为空"):
+        why = "填了核实人或核实日期，但核实结果为空"
+    elif reason.startswith("核实日期为空"):
+        why = "核实日期为空，请填写实际核实日期"
+    elif reason.startswith("核实日期无法识别"):
+        why = f"核实日期“{day}”无法识别，请写成 2026-11-28 这样的日期"
+    elif reason.startswith("核实日期晚于"):
+        why = f"核实日期“{day}”晚于报回时的日期，请填写实际核实日期"
+    elif reason.startswith("匹配到多条记录"):
+        why = "无法确定是哪一条记录，请勿改动户编号和证件号码"
+    else:
+        why = reason.replace(": ", "：").replace(" (", "（").replace("(", "（").replace(")", "）")
+    return f"上次报回未能登记：{why}。"
 
 
 def _warning_cells(i: int, row: dict, registry: dict[str, Rule]) -> list:

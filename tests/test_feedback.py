@@ -449,7 +449,7 @@ def test_two_runs_with_a_returned_workbook_in_between(tmp_path):
     assert listed[OUTSIDER]["核实结果"] == "属实-暂不纳入"
     # the mistyped "属实" was refused: the row comes back blank, with the reason in its 备注
     assert not listed["H006"]["核实结果"]
-    assert listed["H006"]["备注"].startswith("上次报回未能登记：核实结果不是可选值: 属实")
+    assert listed["H006"]["备注"] == "上次报回未能登记：核实结果“属实”不是可选值，请从下拉列表中选择。"
     assert all(not r["备注"] for k, r in listed.items() if k != "H006")
     # the row retyped to 白水乡's H003 was refused as another township's: nothing in 白水乡's book
     other = _sheet_rows(second.reports_dir / "townships" / f"{COUNTY}_白水乡_2026-12-10.xlsx", "预警名单")
@@ -481,7 +481,7 @@ def test_two_runs_with_a_returned_workbook_in_between(tmp_path):
     assert (town["逾期"], town["核实率"]) == (2, pytest.approx(0.6))
     # the returned file is still in the inbox: the refusal is still shown ...
     h006 = [r for r in _sheet_rows(book3, "预警名单") if r["户编号"] == "H006"]
-    assert h006[0]["备注"].startswith("上次报回未能登记：核实结果不是可选值")
+    assert h006[0]["备注"] == "上次报回未能登记：核实结果“属实”不是可选值，请从下拉列表中选择。"
 
     # ... until the clerk's corrected return is recorded; then the row shows its result, no 备注
     fill_like_a_clerk(book3, "预警名单", {("W01", "H006"): ("属实-已落实帮扶", "张三", "2027-01-16")},

@@ -327,3 +327,30 @@ def test_returned_workbook_round_trip(tmp_path):
     (row,) = _rows(nxt["已核实"])
     assert row["户编号"] == "H1" and row["状态"] == "持续"
     assert (row["核实结果"], row["核实人"], row["核实日期"]) == ("不属实", "张核实", "2026-11-28")
+
+
+def test_refused_return_reasons_in_remarks(ctx):
+    """A returned row that could not be recorded comes back with the reason in 备注 — in the
+    township that sent it, until a result for the row is recorded."""
+    red, black = _populate(ctx)
+
+    def refuse(rule, hid, township, sent_by, reason, id_number=None, result=None, day=None):
+        _insert(ctx.con, "r1", "verification_refusals", rule_code=rule, household_id=hid, id_number=id_number,
+                township=township, sent_by=sent_by, result_raw=result, date_raw=day, reason=reason,
+                source_file="feedback/x.xlsx", source_sheet="预警名单", source_row=3)
+
+    refuse("W09", "H1", "红山镇", "红山镇", "核实日期无法识别: 12/7", result="不属实", day="12/7")
+    refuse("L14", "H2", "红山镇", None, "核实结果不是可选值: 属实 (可选: 已整改 / 不属实)", result="属实")
+    refuse("W09", "H3", "黑水乡", "红山镇", "其他乡镇的户: 该户属于黑水乡, 不能由红山镇的反馈核实")
+    refuse("W08", None, "黑水乡", "黑水乡", "核实日期晚于本次运行的基准日期: 2026-12-30", id_number=black["out"],
+           result="不属实", day="2026-12-30")
+    _insert(ctx.con, "r1", "verifications", rule_code="W08", household_id=None, id_number=black["out"],
+            township="黑水乡", result="不属实", verifier="赵", verified_on=date(2026, 11, 20))  # corrected since
+    paths = {p.name: p for p in write_township_workbooks(ctx)}
+    red_wb = openpyxl.load_workbook(paths["示例县_红山镇_2026-11-24.xlsx"])
+    (w,) = _rows(red_wb["预警名单"])
+    assert w["备注"] == "上次报回未能登记：核实日期“12/7”无法识别，请写成 2026-11-28 这样的日期。"
+    (e,) = _rows(red_wb["逻辑错误"])
+    assert e["备注"] == "上次报回未能登记：核实结果“属实”不是可选值，请从下拉列表中选择。"
+    black_rows = _rows(openpyxl.load_workbook(paths["示例县_黑水乡_2026-11-24.xlsx"])["预警名单"])
+    assert all(r["备注"] is None for r in black_rows)   # another township's return; a corrected one
