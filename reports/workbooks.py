@@ -8,7 +8,7 @@ each workbook with xlsxwriter. Every value that comes from data is written with 
 numbers are text too.
 
 Printable as it is (reports/layout.py): A4 landscape (A3 with `[workbook] paper = "A3"`), text
-9 pt, column widths that fill the page at 100 % (fit to one page wide is only a safety net),
+9 pt, printed at 100 % with column widths that fill the page,
 every row as tall as its wrapped text, the header row repeated on every page, "第 X 页 共 Y 页",
 a sign-off line after each table, an explicit print area (no blank pages).
 

@@ -402,5 +402,7 @@ def test_freshness_unknown_first_run_rates_grid_and_print_setup(tmp_path):
     # print setup on every sheet
     for ws in wb.worksheets:
         assert ws.page_setup.orientation == "landscape" and ws.print_title_rows == "$1:$2"
-        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.oddFooter.center.text == "第 &P 页 共 &N 页"
+        fit = ws.sheet_properties.pageSetUpPr
+        assert (fit is None or not fit.fitToPage) or ws.page_setup.fitToWidth in (None, 1)   # 100 % or 1 wide
+        assert ws.oddFooter.center.text == "第 &P 页 共 &N 页"
     con.close()
