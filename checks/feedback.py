@@ -36,6 +36,10 @@ Decisions where outputs.md is silent:
   one recorded by the later run (a corrected return wins), then the later file name and row.
 - A row whose 户编号 was retyped is judged by the new 户编号 (never by its other cells), so a
   row edited to another township's household is refused rather than quietly re-matched.
+- A refused row that names exactly one row the county sent (a value outside the list, an empty,
+  unreadable or future 核实日期, …) is also kept in ``verification_refusals``, unless the same row
+  was accepted from another file of this run; the township's next workbook repeats the reason in
+  that row's 备注 until a result for the row is recorded (reports/workbooks.py).
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ FEEDBACK_FOLDER = "feedback"
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 FEEDBACK_SQL = SQL_DIR / "feedback"
 HEADER_SCAN_ROWS = 30
+OWN_SHEETS = ("说明", "帮扶措施台账")  # sheets of the county's own workbook that carry no results
 TOWNSHIP_SUFFIXES = ("人民政府", "办事处", "街道", "镇", "乡")
 
 # canonical field -> header texts, in order of preference (after _norm_header)
@@ -94,7 +99,7 @@ def _read_workbook(path: Path) -> tuple[list[tuple[str, pl.DataFrame]], list[tup
     for grid in read_excel(path):
         sheet = grid.sheet or ""
         if grid.encoding and grid.encoding.startswith("error:"):
-            skipped.append((sheet, f"unreadable: {grid.encoding[6:]}"))
+            skipped.append((sheet, f"无法读取：{grid.encoding[6:]}"))
             continue
         found = None
         for i, row in enumerate(grid.frame.head(HEADER_SCAN_ROWS).iter_rows()):
@@ -104,7 +109,8 @@ def _read_workbook(path: Path) -> tuple[list[tuple[str, pl.DataFrame]], list[tup
                 found = (i, headers, kind)
                 break
         if found is None:
-            skipped.append((sheet, "no header row with 核实结果 and 预警规则 or 错误规则"))
+            skipped.append((sheet, f"核实表附带的“{sheet}”工作表，无需读取" if sheet in OWN_SHEETS
+                            else "不是核实表（没有“核实结果”和“预警规则”或“错误规则”表头），未读取"))
             continue
         i, headers, kind = found
         names = [h if h else f"列{j + 1}" for j, h in enumerate(headers)]
@@ -204,7 +210,7 @@ def read_feedback(ctx) -> dict:
     files = [p for p in found if p.suffix.lower() in WORKBOOK_SUFFIXES]
     for p in found:
         if p.suffix.lower() not in WORKBOOK_SUFFIXES:
-            ctx.skip("file", p.relative_to(ctx.inbox).as_posix(), "not a workbook: returned feedback is read from .xlsx / .xls")
+            ctx.skip("file", p.relative_to(ctx.inbox).as_posix(), "不是 Excel 工作簿：报回的核实表只读取 .xlsx / .xls 文件")
     summary = {"files": len(files), "rows": 0, "recorded": 0, "duplicates": 0, "rejected": 0, "reasons": {}}
     ctx.notes["feedback"] = summary
     if not files:
@@ -220,7 +226,7 @@ def read_feedback(ctx) -> dict:
         try:
             sheets, skipped = _read_workbook(path)
         except ReadError as exc:
-            ctx.skip("file", rel, f"unreadable returned workbook: {exc}")
+            ctx.skip("file", rel, f"报回的工作簿无法读取：{exc}")
             file_info.append((rel, None, None, "unreadable", str(exc), fp, None))
             continue
         for sheet, why in skipped:
@@ -250,6 +256,7 @@ def read_feedback(ctx) -> dict:
             [ctx.run_id],
         )
         con.execute(_ACCEPT_SQL)
+        con.execute(_REFUSALS_SQL, [ctx.run_id])
         con.execute(
             "INSERT INTO verifications BY NAME SELECT ? AS run_id, rule_code, household_id,"
             " key_id AS id_number, township, result, verifier, verified_on,"
@@ -296,6 +303,23 @@ WHERE m.reason IS NULL
 """
 
 
+# Refused rows that name one row the county sent, kept for the next workbook's 备注
+# (verification_refusals) — unless the same row was accepted from another file in this run
+# (a corrected return beside the first one left in the inbox).
+_REFUSALS_SQL = """
+INSERT INTO verification_refusals BY NAME
+SELECT ? AS run_id, m.rule_code, m.household_id, m.key_id AS id_number, m.township,
+       m.file_township AS sent_by, m.result_raw, m.verifier_raw, m.date_raw, m.reason,
+       m.file AS source_file, m.sheet AS source_sheet, m.row_number AS source_row
+FROM fb_matched AS m
+WHERE m.reason IS NOT NULL AND m.rule_code IS NOT NULL AND m.n_keys = 1
+  AND NOT EXISTS (SELECT 1 FROM fb_accepted AS a
+                  WHERE a.rule_code = m.rule_code AND a.household_id IS NOT DISTINCT FROM m.household_id
+                    AND a.key_id IS NOT DISTINCT FROM m.key_id)
+ORDER BY m.file, m.sheet, m.row_number
+"""
+
+
 def _record_files(ctx, file_info, per_sheet) -> None:
     """One input_files row per returned workbook sheet, so the run summary lists them like any input.
 
@@ -333,7 +357,7 @@ def apply_feedback(ctx) -> dict:
     set_parameters(con, ctx.config, ctx.as_of, ctx.run_id)
     roster = _roster_present(ctx)
     if not roster:
-        ctx.skip("check", "核实属实未纳入", "no roster households in this run")
+        ctx.skip("check", "核实属实未纳入", "本次没有监测名单户信息，无法判断核实属实的户是否已纳入监测")
     con.execute(f"SET VARIABLE fb_roster_present = {'true' if roster else 'false'}")
     con.execute("CREATE OR REPLACE TEMP TABLE fb_suppressible (rule_code VARCHAR, result VARCHAR)")
     con.executemany("INSERT INTO fb_suppressible VALUES (?, ?)",

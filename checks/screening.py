@@ -27,16 +27,19 @@ import polars as pl
 from checks import linkage
 from checks.registry import Rule, family, skip_reason
 from checks.sql import RULES_DIR, create_models, rule_sql, set_parameters
+from checks.workdays import WorkCalendar, from_config
 from core.context import RunContext
 
 ACTIVE = ("新增", "持续")
 
 _PERIOD = re.compile(r"^\s*(\d+)\s*(working days?|days?|months?)\s*$")
 
-def add_period(start: date, period: str) -> date:
-    """start + "N days" (calendar), "N working days" (Mon–Fri) or "N months" (calendar months).
+def add_period(start: date, period: str, calendar: WorkCalendar | None = None) -> date:
+    """start + "N days" (calendar), "N working days" or "N months" (calendar months).
 
-    Months clamp to the month's last day (Jan 31 + 1 month = Feb 28/29), like DuckDB's
+    Working days follow the official calendar (checks/workdays.py: weekends and public holidays
+    skipped, 调休 make-up days counted); `calendar` carries the county's own years and collects
+    the years it did not know. Months clamp to the month's last day (Jan 31 + 1 month = Feb 28/29), like DuckDB's
     date + INTERVAL.
     """
     m = _PERIOD.match(period or "")
@@ -44,12 +47,7 @@ def add_period(start: date, period: str) -> date:
         raise ValueError(f"verify_within not understood: {period!r}")
     n, unit = int(m.group(1)), m.group(2)
     if unit.startswith("working"):
-        d, left = start, n
-        while left:
-            d += timedelta(days=1)
-            if d.weekday() < 5:
-                left -= 1
-        return d
+        return (calendar or WorkCalendar()).add_working_days(start, n)
     if unit.startswith("day"):
         return start + timedelta(days=n)
     month = start.month - 1 + n
@@ -261,11 +259,26 @@ def _deadlines(con: duckdb.DuckDBPyConnection, ctx: RunContext, rules: list[Rule
         {"as_of": ctx.as_of},
     ).fetchall()
     period = {r.code: r.verify_within for r in rules}
-    rows = [(code, d, add_period(d, period[code])) for code, d in pairs if period.get(code)]
+    calendar = from_config(ctx.config)
+    rows = [(code, d, add_period(d, period[code], calendar)) for code, d in pairs if period.get(code)]
+    note_unknown_years(ctx, calendar)
     frame = pl.DataFrame(
         rows, schema={"rule_code": pl.String, "first_seen_date": pl.Date, "deadline": pl.Date}, orient="row"
     )
     _register(con, "screening_deadlines", frame)
+
+
+def note_unknown_years(ctx: RunContext, calendar: WorkCalendar) -> None:
+    """A deadline counted in a year whose holiday notice is known neither to the calendar package
+    nor to the county's configuration: said in the run summary (weekends only were skipped)."""
+    for year in sorted(calendar.unknown_years):
+        name = f"{year}年节假日安排"
+        if any(s["kind"] == "calendar" and s["name"] == name for s in ctx.skipped):
+            continue
+        ctx.skip("calendar", name,
+                 f"尚不知道国务院{year}年节假日安排：落在{year}年的核实期限只跳过了周六、周日，"
+                 f"未扣除法定节假日、未计调休上班日。请升级 fangpin（节假日库 chinesecalendar），"
+                 f"或在县配置文件的 [calendar] 中填写{year}年的放假日期（holidays）和调休上班日期（workdays）。")
 
 
 def _register(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:

@@ -378,7 +378,8 @@ def _s09(ctx: RunContext, con, suite: SourceSuite) -> tuple:
     stale = int(ctx.config.thresholds.get("stale_days", 45))
     expr = newest_sql(suite, as_of)
     if expr is None:
-        return (ctx.run_id, table, "S09", None, 1, 0, "无日期列，无法判断新鲜度")
+        # nothing to judge by: not checked (0), so no report calls it fresh — "freshness unknown"
+        return (ctx.run_id, table, "S09", None, 0, 0, "无日期列，无法判断新鲜度")
     newest = con.execute(f"SELECT {expr} FROM {table}").fetchone()[0]
     if suite.freshness_year:
         if newest is None:

@@ -7,11 +7,13 @@ the settings it used.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +63,10 @@ class Config:
     schedule: dict[str, Any] = field(
         default_factory=lambda: {"cron": "0 2 * * *", "timezone": "Asia/Shanghai"}
     )
+    # official calendar additions for a year the calendar package does not know (checks/workdays.py)
+    calendar: dict[str, list[date]] = field(default_factory=dict)
+    # township workbook print setup: paper "A4" (default) or "A3"
+    workbook: dict[str, Any] = field(default_factory=lambda: {"paper": "A4"})
     raw: dict[str, Any] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)  # unknown keys, ignored
     linkage: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_LINKAGE))
@@ -103,9 +109,12 @@ MONEY_KEYS = ("med_self_paid_roster", "med_self_paid_others", "disaster_loss", "
 RATIO_KEYS = ("med_income_ratio", "income_drop_ratio", "main_income_share", "volume_drop")
 RANGE_KEYS = ("compulsory_age", "labor_age")
 TOP_LEVEL_KEYS = ("county", "monitoring_line", "thresholds", "townships", "headers", "schedule", "warehouse",
-                  "suppress_days", "inclusion_grace_days", "linkage", "cluster")
+                  "calendar", "workbook", "suppress_days", "inclusion_grace_days", "linkage", "cluster")
 SCHEDULE_KEYS = ("cron", "timezone")
 WAREHOUSE_KEYS = ("memory_limit", "threads")
+CALENDAR_KEYS = ("holidays", "workdays")
+WORKBOOK_KEYS = ("paper",)
+PAPERS = ("A4", "A3")
 CLUSTER_KEYS = ("workers", "scheduler")
 # [linkage] (outputs.md "Record linkage"): rows rejected for their ID linked to roster members.
 DEFAULT_LINKAGE: dict[str, Any] = {"enabled": True, "review": 0.9, "accept": 0.99}
@@ -115,38 +124,47 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+def did_you_mean(key: str, known) -> str | None:
+    """The known key a mistyped one most likely meant (difflib), or None."""
+    close = difflib.get_close_matches(str(key), [str(k) for k in known], n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def _unknown(where: str, keys, known, notices: list[str]) -> None:
     """An unknown key is reported, not fatal: a key this version does not know (a newer
     config, a province's own addition) must not stop the nightly run, and a typo must not
-    pass silently either — the run's terminal output and summary.json name it."""
-    extra = [k for k in keys if k not in known]
-    if extra:
-        notices.append(f"unknown key{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))} in {where}"
-                       f" ignored; known: {', '.join(known)}")
+    pass silently either — the run's terminal output and summary.json name it, with the
+    known key it most likely meant."""
+    for k in keys:
+        if k in known:
+            continue
+        guess = did_you_mean(k, known)
+        sep = " " if where.endswith(("]", "）")) else ""
+        notices.append(f"{where}{sep}中的 {k!r} 不是已知的配置项，已忽略"
+                       + (f"（是否想写 {guess}？）" if guess else f"（可用：{', '.join(map(str, known))}）"))
 
 
 def _threshold(name: str, v: Any) -> Any:
     where = f"[thresholds] {name}"
     if name in COUNT_KEYS:
         if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-            raise ConfigError(f"{where} must be a whole number of days >= 0, not {v!r}")
+            raise ConfigError(f"{where} 应为不小于 0 的整数天数，而不是 {v!r}")
     elif name in MONEY_KEYS:
         if not _is_number(v) or v < 0:
-            raise ConfigError(f"{where} must be an amount in 元 >= 0, not {v!r}")
+            raise ConfigError(f"{where} 应为不小于 0 的金额（元），而不是 {v!r}")
     elif name in RATIO_KEYS:
         if not _is_number(v) or v <= 0:
-            raise ConfigError(f"{where} must be a ratio > 0 (e.g. 0.5), not {v!r}")
+            raise ConfigError(f"{where} 应为大于 0 的比例（如 0.5），而不是 {v!r}")
     elif name in RANGE_KEYS:
         if (not isinstance(v, list) or len(v) != 2
                 or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in v) or v[0] > v[1]):
-            raise ConfigError(f"{where} must be two ages [lowest, highest], e.g. {DEFAULT_THRESHOLDS[name]}, not {v!r}")
+            raise ConfigError(f"{where} 应为两个年龄 [最小, 最大]，如 {DEFAULT_THRESHOLDS[name]}，而不是 {v!r}")
     elif name == "major_disease_icd10":
         if isinstance(v, str):
             v = [v]
         if (not isinstance(v, list) or not v
                 or not all(isinstance(x, str) and x.strip() for x in v)):
-            raise ConfigError(f"{where} must be a non-empty list of ICD-10 code prefixes, e.g. [\"C\", \"I21\"],"
-                              f" not {v!r}")
+            raise ConfigError(f"{where} 应为非空的 ICD-10 编码前缀列表，如 [\"C\", \"I21\"]，而不是 {v!r}")
         v = [x.strip().upper() for x in v]
     return v
 
@@ -156,14 +174,14 @@ def _aliases(where: str, v: Any) -> list[str]:
     if isinstance(v, str):
         v = [v]
     if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
-        raise ConfigError(f"{where} must be a list of names, e.g. [\"红山乡\"], not {v!r}")
+        raise ConfigError(f"{where} 应为名称列表，如 [\"红山乡\"]，而不是 {v!r}")
     return [x.strip() for x in v]
 
 
 def _townships(v: Any) -> dict[str, Any]:
     """{canonical: [aliases]} or, for a province inbox, {county: {canonical: [aliases]}}."""
     if not isinstance(v, dict):
-        raise ConfigError("[townships] must be a table: canonical township name = [aliases]")
+        raise ConfigError("[townships] 应为表：标准乡镇名 = [别名]")
     out: dict[str, Any] = {}
     for key, val in v.items():
         if isinstance(val, dict):
@@ -178,17 +196,19 @@ def _headers(v: Any, notices: list[str]) -> dict[str, dict[str, list[str]]]:
     from sources.spec import load_specs
 
     if not isinstance(v, dict):
-        raise ConfigError("[headers] must hold tables [headers.<table>] with <column> = [header names]")
+        raise ConfigError("[headers] 应为若干表 [headers.<数据表>]，每项 <列名> = [表头名称]")
     specs = {s.table: s for s in load_specs()}
     out: dict[str, dict[str, list[str]]] = {}
     for table, cols in v.items():
         if table not in specs:
-            notices.append(f"[headers.{table}] ignored: no table {table!r}; tables: {', '.join(sorted(specs))}")
+            guess = did_you_mean(table, sorted(specs))
+            notices.append(f"[headers.{table}] 已忽略：没有名为 {table!r} 的数据表"
+                           + (f"（是否想写 {guess}？）" if guess else f"（可用：{', '.join(sorted(specs))}）"))
             continue
         if not isinstance(cols, dict):
-            raise ConfigError(f"[headers.{table}] must be a table of <column> = [header names]")
+            raise ConfigError(f"[headers.{table}] 应为表：<列名> = [表头名称]")
         names = [c.name for c in specs[table].columns]
-        _unknown(f"[headers.{table}] (columns of {table})", cols, names, notices)
+        _unknown(f"[headers.{table}]（{specs[table].title}的列）", cols, names, notices)
         known = {c: _aliases(f"[headers.{table}] {c}", a) for c, a in cols.items() if c in names}
         if known:
             out[table] = known
@@ -197,21 +217,37 @@ def _headers(v: Any, notices: list[str]) -> dict[str, dict[str, list[str]]]:
 
 def _monitoring_line(v: Any) -> dict[int, float]:
     if not isinstance(v, dict):
-        raise ConfigError("[monitoring_line] must be a table: <year> = 元 per person per year, e.g. 2026 = 7800")
+        raise ConfigError("[monitoring_line] 应为表：<年度> = 每人每年元数，如 2026 = 7800")
     out: dict[int, float] = {}
     for year, amount in v.items():
         if not str(year).isdigit() or not 2000 <= int(year) <= 2100:
-            raise ConfigError(f"[monitoring_line] key {year!r} is not a year")
+            raise ConfigError(f"[monitoring_line] 的键 {year!r} 不是年度")
         if not _is_number(amount) or amount <= 0:
-            raise ConfigError(f"[monitoring_line] {year} must be an amount in 元 > 0, not {amount!r}")
+            raise ConfigError(f"[monitoring_line] {year} 应为大于 0 的金额（元），而不是 {amount!r}")
         out[int(year)] = float(amount)
     return out
+
+
+def _dates(where: str, v: Any) -> list[date]:
+    """A list of dates, as TOML dates (2027-01-01) or text ("2027-01-01")."""
+    if not isinstance(v, list):
+        raise ConfigError(f"{where} 应为日期列表，如 [2027-01-01, 2027-02-06]，而不是 {v!r}")
+    out = []
+    for x in v:
+        if isinstance(x, date):
+            out.append(x if type(x) is date else x.date())
+            continue
+        try:
+            out.append(date.fromisoformat(str(x).strip()))
+        except ValueError:
+            raise ConfigError(f"{where} 中的 {x!r} 不是日期（应写成 2027-01-01）") from None
+    return sorted(set(out))
 
 
 def _section(raw: dict, name: str, known: tuple[str, ...], notices: list[str]) -> dict:
     v = raw.get(name, {})
     if not isinstance(v, dict):
-        raise ConfigError(f"[{name}] must be a table")
+        raise ConfigError(f"[{name}] 应为表")
     _unknown(f"[{name}]", v, known, notices)
     return {k: x for k, x in v.items() if k in known}
 
@@ -227,15 +263,15 @@ def load_config(path: str | Path | None) -> Config:
     try:
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ConfigError(f"cannot read configuration {path}: {exc.strerror or exc}") from None
+        raise ConfigError(f"无法读取配置文件 {path}：{exc.strerror or exc}") from None
     except UnicodeDecodeError:
-        raise ConfigError(f"configuration {path} is not UTF-8 text") from None
+        raise ConfigError(f"配置文件 {path} 不是 UTF-8 编码的文本") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"configuration {path} is not valid TOML: {exc}") from None
+        raise ConfigError(f"配置文件 {path} 格式有误（not valid TOML）：{exc}") from None
     try:
         return _from_raw(raw)
     except ConfigError as exc:
-        raise ConfigError(f"configuration {path}: {exc}") from None
+        raise ConfigError(f"配置文件 {path}：{exc}") from None
 
 
 def _linkage(given: dict) -> dict[str, Any]:
@@ -273,38 +309,48 @@ def _cluster(given: dict) -> dict[str, Any]:
 
 def _from_raw(raw: dict) -> Config:
     notices: list[str] = []
-    _unknown("the configuration (top level)", raw, TOP_LEVEL_KEYS, notices)
+    _unknown("配置文件顶层", raw, TOP_LEVEL_KEYS, notices)
     county = raw.get("county", DEFAULT_COUNTY)
     if not isinstance(county, str) or not county.strip():
-        raise ConfigError(f"county must be the county's name, not {county!r}")
+        raise ConfigError(f"county 应为县名，而不是 {county!r}")
     given = _section(raw, "thresholds", tuple(DEFAULT_THRESHOLDS), notices)
     thresholds = dict(DEFAULT_THRESHOLDS)
     thresholds.update({k: _threshold(k, v) for k, v in given.items()})
     for key in ("suppress_days", "inclusion_grace_days"):
         if key in raw:
             if key in given and given[key] != raw[key]:
-                raise ConfigError(f"{key} is given twice, at top level and in [thresholds], with different values")
+                raise ConfigError(f"{key} 在顶层和 [thresholds] 中各写了一次，且数值不同")
             thresholds[key] = _threshold(key, raw[key])
     schedule = _section(raw, "schedule", SCHEDULE_KEYS, notices)
     for key, v in schedule.items():
         if not isinstance(v, str) or not v.strip():
-            raise ConfigError(f"[schedule] {key} must be text, not {v!r}")
+            raise ConfigError(f"[schedule] {key} 应为文字，而不是 {v!r}")
     if "timezone" in schedule:
         from zoneinfo import ZoneInfo
 
         try:
             ZoneInfo(schedule["timezone"])
         except Exception:
-            raise ConfigError(f"[schedule] timezone {schedule['timezone']!r} is not a known time zone"
-                              " (e.g. \"Asia/Shanghai\")") from None
+            raise ConfigError(f"[schedule] timezone {schedule['timezone']!r} 不是已知的时区"
+                              "（如 \"Asia/Shanghai\"）") from None
     warehouse = _section(raw, "warehouse", WAREHOUSE_KEYS, notices)
     if "threads" in warehouse and (not isinstance(warehouse["threads"], int) or isinstance(warehouse["threads"], bool)
                                    or warehouse["threads"] < 1):
-        raise ConfigError(f"[warehouse] threads must be a whole number >= 1, not {warehouse['threads']!r}")
+        raise ConfigError(f"[warehouse] threads 应为不小于 1 的整数，而不是 {warehouse['threads']!r}")
     if "memory_limit" in warehouse and not (isinstance(warehouse["memory_limit"], str)
                                             and re.fullmatch(r"\s*\d+(\.\d+)?\s*[KMGT]i?B\s*",
                                                              warehouse["memory_limit"], re.I)):
-        raise ConfigError(f"[warehouse] memory_limit must be a size such as \"4GB\", not {warehouse['memory_limit']!r}")
+        raise ConfigError(f"[warehouse] memory_limit 应为内存大小，如 \"4GB\"，而不是 {warehouse['memory_limit']!r}")
+    calendar = {k: _dates(f"[calendar] {k}", v) for k, v in _section(raw, "calendar", CALENDAR_KEYS, notices).items()}
+    both = set(calendar.get("holidays", ())) & set(calendar.get("workdays", ()))
+    if both:
+        raise ConfigError(f"[calendar] {', '.join(d.isoformat() for d in sorted(both))} 同时写在 holidays 和 workdays 中")
+    workbook = _section(raw, "workbook", WORKBOOK_KEYS, notices)
+    if "paper" in workbook:
+        paper = str(workbook["paper"]).strip().upper()
+        if paper not in PAPERS:
+            raise ConfigError(f"[workbook] paper 应为 \"A4\" 或 \"A3\"，而不是 {workbook['paper']!r}")
+        workbook["paper"] = paper
     return Config(
         linkage=_linkage(_section(raw, "linkage", tuple(DEFAULT_LINKAGE), notices)),
         cluster=_cluster(_section(raw, "cluster", CLUSTER_KEYS, notices)),
@@ -314,6 +360,8 @@ def _from_raw(raw: dict) -> Config:
         townships=_townships(raw.get("townships", {})),
         headers=_headers(raw.get("headers", {}), notices),
         schedule={"cron": "0 2 * * *", "timezone": "Asia/Shanghai", **schedule},
+        calendar=calendar,
+        workbook={"paper": "A4", **workbook},
         raw=raw,
         notices=notices,
     )

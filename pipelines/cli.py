@@ -12,7 +12,7 @@ from rich.console import Console
 console = Console(highlight=False, soft_wrap=True)
 if not console.is_terminal:
     console = Console(highlight=False, soft_wrap=True, width=160)
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="防贫 nightly screening pipeline")
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="防贫：防返贫动态监测每晚数据比对（部门筛查预警、逻辑错误、数据质量评分）")
 
 
 EXIT_FAILED = 1      # the run was recorded, as failed — only with --fail-exit (outputs.md: 0 unless nothing was recorded)
@@ -40,8 +40,8 @@ def _prefect_in_process() -> None:
             httpx.get(url.rstrip("/") + "/health", timeout=5).raise_for_status()
             return
         except Exception:
-            console.print(f"[yellow]PREFECT_API_URL {url} does not answer; running with a temporary server[/]")
-    console.print("Starting a temporary Prefect server for this run (takes a few seconds)…")
+            console.print(f"[yellow]Prefect 服务 {url}（PREFECT_API_URL）没有响应，本次改用临时服务运行[/]")
+    console.print("正在为本次运行启动临时 Prefect 服务（需要几秒钟）……")
     try:
         os.environ["PREFECT_API_URL"] = tempserver.start()
     except RuntimeError as exc:
@@ -51,90 +51,16 @@ def _prefect_in_process() -> None:
 
 
 def _progress(event: str, d: dict) -> None:
-    if event == "start":
-        console.print(f"[bold]fangpin run[/] {d['run_id']}  as of {d['as_of']}  →  {d['out']}")
-    elif event == "folder":
-        console.print(f"  [green]✓[/] ingest {d['folder']:<17} {d['how']}  ({d['seconds']:.1f} s)")
-    elif event == "retry":
-        console.print(f"  [yellow]↻[/] ingest {d['folder']}: {len(d['files'])} file(s) could not be read"
-                      " (file system error); reading the folder again")
-    elif event == "stage_done":
-        console.print(f"  [green]✓[/] {d['stage']:<24} ({d['seconds']:.1f} s)")
-    elif event == "error":
-        console.print(f"  ✗ {d['error']}", style="red", markup=False)
-        if d.get("trace"):
-            Console(stderr=True, highlight=False).print(d["trace"], markup=False)
+    from pipelines.messages import progress
+
+    progress(console, event, d)
 
 
 def print_summary(summary: dict) -> None:
-    """The end-of-run summary of outputs.md: per source, per rule, what was skipped, where the reports are."""
-    from rich.table import Table
+    """The end-of-run summary of outputs.md, in Chinese (pipelines/messages.py)."""
+    from pipelines.messages import print_summary as show
 
-    status = summary.get("status")
-    colour = "green" if status == "completed" else "red"
-    console.print(f"\n[bold {colour}]{status}[/] run {summary.get('run_id')} as of {summary.get('as_of')}"
-                  f" in {summary.get('seconds', 0):.1f} s")
-    if summary.get("error"):
-        console.print(summary["error"], style="red", markup=False)
-        console.print("(the warehouse and the reports still show the previous complete run)")
-    sources = summary.get("sources") or {}
-    if sources:
-        t = Table(title="Rows per source", title_justify="left")
-        for col in ("table", "files/sheets", "read", "loaded", "rejected", "duplicates"):
-            t.add_column(col, justify="left" if col == "table" else "right")
-        for table, c in sources.items():
-            t.add_row(table, str(c["files"]), f"{c['rows_read']:,}", f"{c['rows_loaded']:,}",
-                      f"{c['rows_rejected']:,}", f"{c['duplicates']:,}")
-        console.print(t)
-    for folder, run_id in (summary.get("reused") or {}).items():
-        console.print(f"  {folder}: files unchanged since run {run_id}, not re-read (--reread to force)")
-    if summary.get("files_skipped"):
-        console.print("[bold]Files and sheets not loaded[/]")
-        for f in summary["files_skipped"]:
-            where = f["file"] + (f" [{f['sheet']}]" if f.get("sheet") else "")
-            console.print(f"  {where}: {f['status']} — {f.get('reason') or ''}", markup=False)
-    warnings = summary.get("warnings_by_rule") or {}
-    logic = summary.get("logic_errors_by_rule") or {}
-    if warnings or logic:
-        t = Table(title="Findings per rule", title_justify="left")
-        for col in ("rule", "新增", "持续", "已解除", "total"):
-            t.add_column(col, justify="left" if col == "rule" else "right")
-        for code, by_status in warnings.items():
-            t.add_row(code, *(str(by_status.get(s, 0)) for s in ("新增", "持续", "已解除")),
-                      str(sum(by_status.values())))
-        for code, n in logic.items():
-            t.add_row(code, "", "", "", str(n))
-        console.print(t)
-    elif status == "completed":
-        console.print("No warnings and no logic errors.")
-    fb = summary.get("feedback")
-    if fb:
-        console.print(f"[bold]Returned verifications[/] (inbox/feedback/, {fb['files']} file(s)): {fb['rows']} filled"
-                      f" row(s), {fb['recorded']} recorded, {fb['duplicates']} already recorded,"
-                      f" {fb['rejected']} refused (not recorded; see rejects, source_table = 'verifications')")
-        for reason, n in (fb.get("reasons") or {}).items():
-            console.print(f"  refused: {reason} — {n}", markup=False)
-        applied = fb.get("applied") or {}
-        if applied:
-            console.print(f"  warnings verified {applied.get('warnings_verified', 0)}, suppressed"
-                          f" {applied.get('suppressed', 0)}, 核实属实未纳入 {applied.get('核实属实未纳入', 0)};"
-                          f" logic errors verified {applied.get('logic_errors_verified', 0)},"
-                          f" 整改未生效 {applied.get('整改未生效', 0)}")
-    others = [s for s in summary.get("skipped") or [] if s["kind"] not in ("file", "sheet")]
-    if others:
-        console.print("[bold]Skipped[/]")
-        for s in others:
-            console.print(f"  {s['kind']} {s['name']}: {s['reason']}", markup=False)
-    for drop in summary.get("volume_drops") or []:
-        console.print(f"数据量骤降（S11）{drop['title']}：{drop['detail']}；依赖该数据的规则本次结果不完整："
-                      f"{'、'.join(drop['rules']) or '无'}", style="bold red", markup=False)
-    for name in summary.get("files_truncated") or []:
-        console.print(f"文件可能被截断：{name}（最后一行不完整，已拒收；请部门重新报送完整文件）",
-                      style="yellow", markup=False)
-    for run_id in summary.get("recovered_runs") or []:
-        console.print(f"[yellow]run {run_id} had died before finishing; recorded as failed[/]")
-    console.print(f"Reports:   {summary.get('reports_dir')}")
-    console.print(f"Warehouse: {summary.get('warehouse')}")
+    show(console, summary)
 
 
 def _check_config(config: Path | None) -> None:
@@ -147,21 +73,23 @@ def _check_config(config: Path | None) -> None:
         console.print(str(exc), style="red", markup=False)
         raise typer.Exit(EXIT_NOT_RECORDED) from None
     for notice in cfg.notices:
-        console.print(f"configuration {config}: {notice}", style="yellow", markup=False)
+        console.print(f"配置文件 {config}：{notice}", style="yellow", markup=False)
 
 
 @app.command()
 def run(
-    inbox: Annotated[Path, typer.Option(help="Inbox directory (roster/, civil_affairs/, …)")],
-    config: Annotated[Path | None, typer.Option(help="County configuration TOML")] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Reference date YYYY-MM-DD (default: today in the county's time zone)")] = None,
-    out: Annotated[Path, typer.Option(help="Output directory")] = Path("out"),
-    reread: Annotated[bool, typer.Option("--reread", help="Read every folder even if its files are unchanged since the last run")] = False,
-    fail_exit: Annotated[bool, typer.Option("--fail-exit", help="Exit 1 when the run failed but was recorded (default 0: the runs table and summary say it failed)")] = False,
-    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Fan counties out on a local Dask cluster of N processes (default: [cluster] in the config, else one process)")] = None,
-    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Fan counties out on an existing Dask cluster, e.g. tcp://10.0.0.5:8786")] = None,
+    inbox: Annotated[Path, typer.Option(help="收件目录（内有 roster/、civil_affairs/ 等部门目录）")],
+    config: Annotated[Path | None, typer.Option(help="本县配置文件（TOML）")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="基准日期 YYYY-MM-DD（默认：本县时区的今天）")] = None,
+    out: Annotated[Path, typer.Option(help="输出目录")] = Path("out"),
+    reread: Annotated[bool, typer.Option("--reread", help="即使文件与上次相同也重新读取所有目录")] = False,
+    fail_exit: Annotated[bool, typer.Option("--fail-exit", help="运行失败（已记录）时退出码为 1（默认 0：运行记录和小结里写明失败）")] = False,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="按县分发到本机 N 个进程的 Dask 集群（默认：配置文件 [cluster]，否则单进程）")] = None,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="按县分发到已有的 Dask 集群，如 tcp://10.0.0.5:8786")] = None,
 ) -> None:
-    """Run the whole nightly flow once, in-process.
+    """运行一次完整的每晚比对，结束时显示运行小结。
+    \f
+    Run the whole nightly flow once, in-process.
 
     Exit status (outputs.md): non-zero only when no run could be recorded (2: bad arguments
     or configuration, inbox missing, another run holding OUT). A run that was recorded exits
@@ -174,13 +102,13 @@ def run(
         try:
             date.fromisoformat(as_of)
         except ValueError:
-            console.print(f"[red]--as-of {as_of!r} is not a date YYYY-MM-DD[/]")
+            console.print(f"[red]--as-of {as_of!r} 不是日期，应写成 YYYY-MM-DD（如 2026-11-24）[/]")
             raise typer.Exit(EXIT_NOT_RECORDED) from None
     if not inbox.is_dir():
-        console.print(f"[red]inbox {inbox} is not a directory[/]")
+        console.print(f"[red]收件目录 {inbox} 不存在或不是目录（--inbox）[/]")
         raise typer.Exit(EXIT_NOT_RECORDED)
     if config and not config.is_file():
-        console.print(f"[red]config {config} does not exist[/]")
+        console.print(f"[red]配置文件 {config} 不存在（--config）[/]")
         raise typer.Exit(EXIT_NOT_RECORDED)
     _check_config(config)
     from pipelines.store import RunInProgress, lock_is_held
@@ -217,11 +145,13 @@ def run(
 
 @app.command()
 def runs(
-    out: Annotated[Path, typer.Option(help="Output directory")] = Path("out"),
-    limit: Annotated[int, typer.Option(help="How many recent runs")] = 10,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per run")] = False,
+    out: Annotated[Path, typer.Option(help="输出目录")] = Path("out"),
+    limit: Annotated[int, typer.Option(help="显示最近几次运行")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="每次运行输出一行 JSON（供监控程序读取）")] = False,
 ) -> None:
-    """List recent runs: status, as-of, timings, rows, findings.
+    """列出最近的运行：状态、基准日期、开始时间、入库行数、预警和逻辑错误数。
+    \f
+    List recent runs: status, as-of, timings, rows, findings.
 
     Reads store/ rather than warehouse.duckdb, so an analyst holding the catalogue open
     never gets in the way.
@@ -236,69 +166,57 @@ def runs(
             typer.echo(json.dumps(r, ensure_ascii=False, default=str))
         return
     if not rows:
-        console.print(f"No runs recorded under {out}.")
+        console.print(f"{out} 下还没有运行记录。")
         return
-    from rich.table import Table
+    from pipelines.messages import print_runs
 
-    t = Table()
-    for col in ("run_id", "as of", "status", "started", "seconds", "rows", "rejected", "warnings",
-                "logic errors", "skipped"):
-        t.add_column(col, justify="right" if col in ("seconds", "rows", "rejected", "warnings",
-                                                      "logic errors", "skipped") else "left")
-    for r in rows:
-        colour = {"completed": "green", "failed": "red"}.get(r["status"], "yellow")
-        t.add_row(r["run_id"], str(r["as_of"]), f"[{colour}]{r['status']}[/]", str(r["started_at"])[:19],
-                  _n(r["seconds"], "{:.1f}"), _n(r["rows_loaded"]), _n(r["rows_rejected"]),
-                  _n(r["warnings"]), _n(r["logic_errors"]), _n(r["skipped"]))
-    console.print(t)
-    for r in rows:
-        if r["status"] == "failed" and r.get("error"):
-            console.print(f"{r['run_id']}: {r['error']}", style="red", markup=False)
-
-
-def _n(value, fmt: str = "{:,}") -> str:
-    return "" if value is None else fmt.format(value)
+    print_runs(console, rows)
 
 
 @app.command()
 def catalog(
-    out: Annotated[Path, typer.Option(help="Output directory")] = Path("out"),
+    out: Annotated[Path, typer.Option(help="输出目录")] = Path("out"),
 ) -> None:
-    """Rebuild OUT/warehouse.duckdb from OUT/store/ (after moving or copying OUT elsewhere)."""
+    """输出目录搬动或复制后，重建数据仓库目录文件 warehouse.duckdb。
+    \f
+    Rebuild OUT/warehouse.duckdb from OUT/store/ (after moving or copying OUT elsewhere)."""
     from pipelines import store
 
     if not (out / "store").is_dir():
-        console.print(f"[red]{out} has no store/ folder[/]")
+        console.print(f"[red]{out} 下没有 store/ 目录（不是 fangpin 的输出目录）[/]")
         raise typer.Exit(EXIT_NOT_RECORDED)
     try:
         with store.run_lock(out):
             path = store.build_catalogue(out)
     except store.RunInProgress as exc:
-        console.print(f"[red]{exc}; it rebuilds the catalogue itself when it publishes[/]")
+        console.print(f"[red]{exc}；该运行发布时会自行重建目录文件[/]")
         raise typer.Exit(EXIT_NOT_RECORDED) from None
-    console.print(f"Catalogue rebuilt: {path}")
+    console.print(f"数据仓库目录文件已重建：{path}")
 
 
 @app.command()
 def serve(
-    inbox: Annotated[Path, typer.Option(help="Inbox directory the scheduled runs read")],
-    out: Annotated[Path, typer.Option(help="Output directory")] = Path("out"),
-    config: Annotated[Path | None, typer.Option(help="County configuration TOML")] = None,
-    cron: Annotated[str | None, typer.Option(help="Cron schedule (default: the config's schedule.cron, else '0 2 * * *')")] = None,
-    timezone: Annotated[str | None, typer.Option(help="Time zone of the cron (default: the config's schedule.timezone, else Asia/Shanghai)")] = None,
-    name: Annotated[str, typer.Option(help="Deployment name (fangpin-nightly/<name>)")] = "nightly",
-    reread: Annotated[bool, typer.Option("--reread", help="Scheduled runs read every folder, changed or not")] = False,
+    inbox: Annotated[Path, typer.Option(help="定时运行读取的收件目录")],
+    out: Annotated[Path, typer.Option(help="输出目录")] = Path("out"),
+    config: Annotated[Path | None, typer.Option(help="本县配置文件（TOML）")] = None,
+    cron: Annotated[str | None, typer.Option(help="运行计划（cron 表达式；默认取配置 [schedule] cron，否则 \"0 2 * * *\" 即每天 02:00）")] = None,
+    timezone: Annotated[str | None, typer.Option(help="运行计划的时区（默认取配置 [schedule] timezone，否则 Asia/Shanghai）")] = None,
+    name: Annotated[str, typer.Option(help="部署名称（fangpin-nightly/<名称>）")] = "nightly",
+    reread: Annotated[bool, typer.Option("--reread", help="定时运行每次都重新读取所有目录")] = False,
 ) -> None:
-    """Register the nightly deployment with the Prefect server at PREFECT_API_URL and run it on schedule (blocks)."""
+    """向 Prefect 服务（PREFECT_API_URL）登记每晚运行，并按计划执行（一直运行，Ctrl+C 停止）。
+    \f
+    Register the nightly deployment with the Prefect server at PREFECT_API_URL and run it on schedule (blocks)."""
     from pipelines.serve import ServeError
     from pipelines.serve import serve as do_serve
 
     if config and not config.is_file():
-        console.print(f"[red]config {config} does not exist[/]")
+        console.print(f"[red]配置文件 {config} 不存在（--config）[/]")
         raise typer.Exit(EXIT_NOT_RECORDED)
     _check_config(config)
     try:
-        do_serve(inbox=inbox, out=out, config=config, cron=cron, timezone=timezone, name=name, reread=reread)
+        do_serve(inbox=inbox, out=out, config=config, cron=cron, timezone=timezone, name=name, reread=reread,
+                 announce=lambda lines: [console.print(line, markup=False) for line in lines])
     except ServeError as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(EXIT_NOT_RECORDED) from None

@@ -59,6 +59,12 @@ def new_run_id(now: datetime | None = None) -> str:
     return now.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
 
 
+def county_now(config: Config) -> datetime:
+    """Now on the county's wall clock ([schedule] timezone, Asia/Shanghai by default), without
+    the zone: run ids, started_at and finished_at are recorded so, and shown as they are."""
+    return datetime.now(ZoneInfo(config.schedule.get("timezone") or "Asia/Shanghai")).replace(tzinfo=None)
+
+
 def county_today(config: Config) -> date:
     """Today in the county's time zone ([schedule] timezone, Asia/Shanghai by default).
 
@@ -256,9 +262,11 @@ def ingest_one(ctx: RunContext, folder: str, reuse_from: str | None) -> str:
             for entry in _folder_skips(con, reuse_from, folder):
                 ctx.skip(entry["kind"], entry["name"], entry["reason"])
             how = f"unchanged since run {reuse_from}: rows copied, not re-read"
+            tries = 1
             break
         _stage_function("sources.ingest", "ingest_folder")(ctx, folder)
         how = "read" + (f" (attempt {attempt + 1})" if attempt else "")
+        tries = attempt + 1
         flaky = _transient_unreadable(con, ctx.run_id, folder)
         if not flaky or attempt == INGEST_RETRIES:
             break
@@ -268,7 +276,7 @@ def ingest_one(ctx: RunContext, folder: str, reuse_from: str | None) -> str:
     seconds = round(time.perf_counter() - t0, 3)
     with ctx._lock:
         ctx.stage_seconds[f"ingest:{folder}"] = seconds
-    _emit("folder", folder=folder, how=how, seconds=seconds)
+    _emit("folder", folder=folder, how=how, seconds=seconds, reused=reuse_from, attempt=tries)
     return how
 
 
@@ -375,7 +383,7 @@ def run_once(
     out = Path(out)
     with store.run_lock(out):
         recovered = store.recover_leftovers(out)
-        run_id = new_run_id()
+        run_id = new_run_id(county_now(config))
         wh = config.raw.get("warehouse", {})
         con = store.open_work(out, run_id, wh.get("memory_limit"), wh.get("threads"))
         ctx = RunContext(run_id=run_id, as_of=as_of, inbox=inbox, out=out, config=config, con=con)
@@ -383,7 +391,7 @@ def run_once(
         last_context = ctx
         ctx.notes["recovered"] = recovered
         ctx.notes["stage"] = "start"
-        started = datetime.now()
+        started = county_now(config)
         con.execute(
             "INSERT INTO runs (run_id, as_of_date, started_at, status, inbox, config_digest, county)"
             " VALUES (?, ?, ?, 'running', ?, ?, ?)",
@@ -426,8 +434,7 @@ def run_once(
         except BaseException as exc:
             ctx.notes["status"] = "failed"
             expected = isinstance(exc, IncompleteInbox)  # said in plain words; no traceback to show
-            ctx.notes["error"] = str(exc) if expected else \
-                f"{type(exc).__name__} in stage {ctx.notes.get('stage', 'start')}"
+            ctx.notes["error"] = str(exc) if expected else stage_error(ctx.notes.get("stage", "start"), exc)
             _emit("error", error=ctx.notes["error"], trace=None if expected else traceback.format_exc())
             try:
                 _finish(ctx, "failed")
@@ -481,6 +488,13 @@ def incomplete_inbox(ctx: RunContext) -> str | None:
     return f"{why}，没有可筛查的对象。{_KEEPS_PREVIOUS}"
 
 
+def stage_error(stage: str, exc: BaseException) -> str:
+    """Why a run failed, as the summary and `fangpin runs` say it: the stage, then the error's kind."""
+    from pipelines.messages import stage_title
+
+    return f"运行在“{stage_title(stage)}”（{stage}）阶段出错：{type(exc).__name__}"
+
+
 def _finish(ctx: RunContext, status: str) -> None:
     """Write the run's final row: status, timings, counts, what was skipped, the summary."""
     try:
@@ -489,7 +503,9 @@ def _finish(ctx: RunContext, status: str) -> None:
         if status == "completed":
             raise
         summary = {"run_id": ctx.run_id, "as_of": ctx.as_of.isoformat(), "status": status,
-                   "error": ctx.notes.get("error"), "finished_at": datetime.now().isoformat(timespec="seconds"),
+                   "error": ctx.notes.get("error"),
+                   "finished_at": county_now(ctx.config).isoformat(timespec="seconds"),
+                   "timezone": ctx.config.schedule.get("timezone") or "Asia/Shanghai",
                    "tables": {}, "skipped": list(ctx.skipped), "stage_seconds": dict(ctx.stage_seconds)}
     ctx.notes["summary"] = summary
     ctx.con.execute(
@@ -506,7 +522,7 @@ def build_summary(ctx: RunContext, status: str) -> dict:
     from sources.ingest import TRUNCATED
 
     con = ctx.cursor()
-    finished = datetime.now()
+    finished = county_now(ctx.config)
     started = con.execute("SELECT started_at FROM runs WHERE run_id = ?", [ctx.run_id]).fetchone()[0]
     sources = {
         r[0]: {"files": r[1], "rows_read": r[2], "rows_loaded": r[3], "rows_rejected": r[4], "duplicates": r[5]}
@@ -543,6 +559,7 @@ def build_summary(ctx: RunContext, status: str) -> dict:
         "status": status,
         "county": ctx.config.county,
         "started_at": started.isoformat(timespec="seconds"),
+        "timezone": ctx.config.schedule.get("timezone") or "Asia/Shanghai",
         "finished_at": finished.isoformat(timespec="seconds"),
         "seconds": round((finished - started).total_seconds(), 3),
         "error": ctx.notes.get("error"),
@@ -681,8 +698,11 @@ def one_line(summary: dict) -> str:
     """The summary in one log line (counts only) for the Prefect UI and the serve process's log."""
     sources = summary.get("sources", {}).values()
     warnings = sum(sum(v.values()) for v in summary.get("warnings_by_rule", {}).values())
-    return (f"fangpin run {summary['run_id']} as of {summary['as_of']}: {summary['status']}; "
-            f"{sum(c['rows_loaded'] for c in sources):,} rows loaded, "
-            f"{sum(c['rows_rejected'] for c in sources):,} rejected; {warnings:,} warnings, "
-            f"{sum(summary.get('logic_errors_by_rule', {}).values()):,} logic errors; "
-            f"{len(summary.get('skipped', []))} skipped; reports in {summary['reports_dir']}")
+    from pipelines.messages import STATUS_TITLES
+
+    return (f"fangpin 运行 {summary['run_id']}（基准日期 {summary['as_of']}）："
+            f"{STATUS_TITLES.get(summary['status'], summary['status'])}；入库 "
+            f"{sum(c['rows_loaded'] for c in sources):,} 行，拒收 "
+            f"{sum(c['rows_rejected'] for c in sources):,} 行；预警 {warnings:,} 条，逻辑错误 "
+            f"{sum(summary.get('logic_errors_by_rule', {}).values()):,} 条；未运行或需注意 "
+            f"{len(summary.get('skipped', []))} 项；报表目录 {summary['reports_dir']}")

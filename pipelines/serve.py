@@ -11,6 +11,8 @@ has no scheduler that outlives the command), hence PREFECT_API_URL is required.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -41,11 +43,11 @@ def schedule_for(config_path: Path | None, cron: str | None, timezone: str | Non
     try:
         ZoneInfo(timezone)
     except Exception as exc:
-        raise ServeError(f"unknown time zone {timezone!r}") from exc
+        raise ServeError(f"时区 {timezone!r} 不是已知的时区（如 Asia/Shanghai）") from exc
     try:
         Cron(cron, timezone=timezone)
     except Exception as exc:
-        raise ServeError(f"invalid cron expression {cron!r}: {exc}") from exc
+        raise ServeError(f"cron 表达式 {cron!r} 有误（如 \"0 2 * * *\" 表示每天 02:00）：{exc}") from exc
     return cron, timezone
 
 
@@ -60,6 +62,19 @@ def deployment_parameters(inbox: Path, out: Path, config: Path | None, timezone:
     return params
 
 
+def next_run(cron: str, timezone: str, now: datetime | None = None) -> datetime | None:
+    """The schedule's next time, in its own time zone (cronsim, which Prefect's scheduler uses)."""
+    try:
+        from cronsim import CronSim
+    except ImportError:  # pragma: no cover - Prefect brings it
+        return None
+    start = (now or datetime.now(ZoneInfo(timezone))).astimezone(ZoneInfo(timezone))
+    try:
+        return next(CronSim(cron, start))
+    except Exception:
+        return None
+
+
 def serve(
     inbox: Path,
     out: Path,
@@ -68,8 +83,12 @@ def serve(
     timezone: str | None = None,
     name: str = "nightly",
     reread: bool = False,
+    announce: Callable[[list[str]], None] | None = None,
 ) -> None:
-    """Register the deployment and serve it until interrupted (blocking)."""
+    """Register the deployment and serve it until interrupted (blocking).
+
+    `announce` is handed the start-up lines (pipelines/messages.py: inbox, output, schedule, the
+    next run in the schedule's time zone) once everything is checked, before serving starts."""
     from prefect.schedules import Cron
     from prefect.types.entrypoint import EntrypointType
 
@@ -77,15 +96,20 @@ def serve(
 
     if not api_url():
         raise ServeError(
-            "PREFECT_API_URL is not set: start a server (`prefect server start`) and "
-            "`export PREFECT_API_URL=http://127.0.0.1:4200/api` first (see README, Run it every night)"
+            "未设置 PREFECT_API_URL：请先启动 Prefect 服务（prefect server start），再执行 "
+            "export PREFECT_API_URL=http://127.0.0.1:4200/api（见 docs/运维指南.md 和 README“Run it every night”）"
         )
     if not Path(inbox).is_dir():
-        raise ServeError(f"inbox {inbox} is not a directory")
+        raise ServeError(f"收件目录 {inbox} 不存在或不是目录（--inbox）")
     if config and not Path(config).is_file():
-        raise ServeError(f"config {config} does not exist")
+        raise ServeError(f"配置文件 {config} 不存在（--config）")
     cron, timezone = schedule_for(config, cron, timezone)
     Path(out).mkdir(parents=True, exist_ok=True)
+    if announce is not None:
+        from pipelines.messages import serve_lines
+
+        announce(serve_lines(Path(inbox).resolve(), Path(out).resolve(), Path(config).resolve() if config else None,
+                             cron, timezone, name, api_url(), next_run(cron, timezone)))
     nightly.serve(
         name=name,
         schedule=Cron(cron, timezone=timezone),
@@ -94,4 +118,5 @@ def serve(
         tags=["fangpin"],
         entrypoint_type=EntrypointType.MODULE_PATH,
         limit=1,  # one run at a time: a manual trigger during the nightly run waits for it
+        print_starting_message=announce is None,
     )

@@ -52,7 +52,7 @@ class RunInProgress(RuntimeError):
 
     @classmethod
     def on(cls, out: Path) -> RunInProgress:
-        return cls(f"another fangpin run is in progress on {Path(out).resolve()}")
+        return cls(f"另一次 fangpin 运行正在使用输出目录 {Path(out).resolve()}，本次未运行（等它结束后再试）")
 
 
 def schema_sql() -> str:
@@ -379,7 +379,7 @@ def _record_killed(out: Path, row: dict) -> None:
     """Publish a killed run's runs row (status failed, finished_at null: "it died")."""
     skipped = json.loads(row["skipped"]) if row.get("skipped") else []
     skipped.append({"kind": "run", "name": row["run_id"],
-                    "reason": "interrupted: the process died before the run was published"})
+                    "reason": "运行中断：进程在发布结果之前被终止（如被强行结束、断电或内存不足）"})
     row.update(status="failed", finished_at=None, skipped=json.dumps(skipped, ensure_ascii=False))
     con = duckdb.connect(":memory:")
     try:
@@ -425,5 +425,6 @@ def recent_runs(out: Path, limit: int = 10) -> list[dict]:
             "logic_errors": sum((s.get("logic_errors_by_rule") or {}).values()) if s else None,
             "skipped": len(skipped) - len(died),
             "error": s.get("error") or (died[0] if died else None),
+            "timezone": s.get("timezone"),
         })
     return result

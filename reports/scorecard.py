@@ -40,8 +40,11 @@ from sources.spec import department_specs
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
-# table -> (部门, 数据表), in spec order: every department the specs declare, none named here.
-DEPARTMENTS = {s.table: (s.department, s.title) for s in department_specs()}
+def departments() -> dict[str, tuple[str, str]]:
+    """table -> (部门, 数据表) of every department table, in spec order, from the specs (none named here)."""
+    return {s.table: (s.department, s.title) for s in department_specs()}
+
+
 S_CODES = [r.code for r in family("S")]
 UNPLACED = "（乡镇未识别）"
 
@@ -134,7 +137,7 @@ def rule_verification(con, runs: list[tuple[str, dt.date]]) -> dict[str, dict[st
 
 def source_overall(con, run_id: str | None, schema: str = "main") -> dict[str, dict]:
     """Per department table: rows loaded, rejects, and checked/failed/detail per S code (whole extract)."""
-    out: dict[str, dict] = {t: {"codes": {}} for t in DEPARTMENTS}
+    out: dict[str, dict] = {t: {"codes": {}} for t in departments()}
     if run_id is None:
         return {}
     for table, code, checked, failed, detail in con.execute(
@@ -158,6 +161,7 @@ def source_overall(con, run_id: str | None, schema: str = "main") -> dict[str, d
 
 
 def source_by_township(con, county_of: dict[str, str], county: str) -> list[dict]:
+    depts = departments()
     rows = []
     for table, town, checked, failed, s02c, s02f in con.execute(
         """SELECT source_table, township, sum(checked), sum(failed),
@@ -165,16 +169,32 @@ def source_by_township(con, county_of: dict[str, str], county: str) -> list[dict
            FROM main.source_checks WHERE township IS NOT NULL GROUP BY ALL
            ORDER BY (sum(checked) - sum(failed)) / nullif(sum(checked), 0) NULLS LAST, source_table, township"""
     ).fetchall():
-        dept, title = DEPARTMENTS.get(table, ("", table))
+        dept, title = depts.get(table, ("", table))
         town_county = town.split("/", 1) if "/" in town else (county_of.get(town, county), town)
         rows.append({
-            "county": town_county[0], "township": town_county[1], "dept": dept, "table": title,
+            "county": town_county[0], "township": town_county[1], "dept": dept, "table": title, "table_key": table,
             "checked": int(checked or 0), "failed": int(failed or 0),
             "pass_rate": _rate(int(checked or 0) - int(failed or 0), checked),
             "id_checked": int(s02c or 0), "id_failed": int(s02f or 0),
             "id_rate": _rate(int(s02c or 0) - int(s02f or 0), s02c),
         })
     return rows
+
+
+def source_grid(rows: list[dict], depts: dict[str, tuple[str, str]]) -> dict:
+    """Per-township source quality as a township × department grid: one row per township, one
+    column per department table with figures, each cell S02–S07's pass rate (and counts).
+    Rows: worst township first (its lowest pass rate), then county and township."""
+    tables = [t for t in depts if any(r["table_key"] == t for r in rows)]
+    by_town: dict[tuple[str, str], dict] = {}
+    for r in rows:
+        by_town.setdefault((r["county"], r["township"]), {})[r["table_key"]] = r
+    grid = []
+    for (cty, town), cells in by_town.items():
+        rates = [c["pass_rate"] for c in cells.values() if c["pass_rate"] is not None]
+        grid.append({"county": cty, "township": town, "cells": cells, "worst": min(rates) if rates else None})
+    grid.sort(key=lambda g: (g["worst"] if g["worst"] is not None else 2.0, g["county"], g["township"]))
+    return {"tables": [{"table": t, "dept": depts[t][0], "title": depts[t][1]} for t in tables], "rows": grid}
 
 
 def source_by_county(con, provided: list[str], county: str, county_of: dict[str, str], as_of: dt.date,
@@ -186,8 +206,9 @@ def source_by_county(con, provided: list[str], county: str, county_of: dict[str,
     S02 figures (the whole extract's when the run covers one county).
     """
     out = []
+    depts = departments()
     for table in provided:
-        dept, title = DEPARTMENTS[table]
+        dept, title = depts[table]
         suite = build_suite(table, as_of)
         newest = newest_sql(suite, as_of) or "NULL"
         figures = {c: {"rows": int(n), "newest": d} for c, n, d in con.execute(
@@ -238,8 +259,10 @@ def _derive(m: dict) -> dict:
     out = {k: int(m.get(k) or 0) for k in
            ("households", "members", "errors", "error_households", "warnings", "overdue", "verified",
             "verified_true")}
+    out["first_run"] = bool(m.get("first_run"))
     out["error_share"] = _rate(out["error_households"], out["households"])
-    out["verify_rate"] = _rate(out["verified"], out["warnings"])
+    # the first run sent the first workbooks: nothing could be verified yet, the rate is unknown ("—")
+    out["verify_rate"] = None if out["first_run"] else _rate(out["verified"], out["warnings"])
     return out
 
 
@@ -247,8 +270,9 @@ def _sum(items: list[dict]) -> dict:
     total: dict = defaultdict(int)
     for m in items:
         for k, v in m.items():
-            if isinstance(v, int):
+            if isinstance(v, int) and not isinstance(v, bool):
                 total[k] += v
+    total["first_run"] = any(m.get("first_run") for m in items)
     return _derive(total)
 
 
@@ -265,6 +289,8 @@ def build_figures(ctx: RunContext) -> dict:
     runs = kept_runs(con, ctx.run_id, ctx.as_of)
     prev = runs[-2] if len(runs) > 1 else None
     metrics = township_metrics(con, runs, county)
+    for m in metrics[runs[0][0]].values():
+        m["first_run"] = True          # the earliest kept run: no workbook had been sent before it
     cur = {k: _derive(v) for k, v in metrics[ctx.run_id].items()}
     prev_m = {k: _derive(v) for k, v in metrics[prev[0]].items()} if prev else {}
     l_codes, w_codes = _codes("L"), _codes("W")
@@ -330,7 +356,7 @@ def build_figures(ctx: RunContext) -> dict:
         rules_w.append({
             "code": code, "name": w_names.get(code, ""), "warnings": n, "verified": v, "verified_true": t,
             "overdue": sum(r.get(code, 0) for r in overdue_rules.values()),
-            "true_rate": _rate(t, v), "verify_rate": _rate(v, n),
+            "true_rate": _rate(t, v), "verify_rate": None if prev is None else _rate(v, n),
             "d_true_rate": _delta(_rate(t, v), _rate(pt, pv)) if prev else None,
             "trend": [_rate(ver.get(r, {}).get(code, (0, 0, 0))[2], ver.get(r, {}).get(code, (0, 0, 0))[1])
                       for r, _ in runs],
@@ -341,7 +367,7 @@ def build_figures(ctx: RunContext) -> dict:
     src = source_overall(con, ctx.run_id)
     src_prev = source_overall(con, prev[0], "hist") if prev else {}
     departments = []
-    for table, (dept, title) in DEPARTMENTS.items():
+    for table, (dept, title) in departments().items():
         s = src.get(table, {"codes": {}})
         codes = s["codes"]
         provided = bool(codes) and codes.get("S01", (0, 0, ""))[2] != "未提供"
@@ -353,12 +379,13 @@ def build_figures(ctx: RunContext) -> dict:
         departments.append({
             "table": table, "dept": dept, "title": title, "provided": provided,
             "rows": s.get("rows", 0), "rejects": s.get("rejects", 0),
-            "failed": {c: (codes[c][1] if c in codes else None) for c in S_CODES},
+            "failed": {c: (codes[c][1] if c in codes and (c != "S09" or codes[c][0]) else None) for c in S_CODES},
             "checked": {c: (codes[c][0] if c in codes else None) for c in S_CODES},
             "id_rate": id_rate,
             "d_id_rate": _delta(id_rate, _rate(ps02[0] - ps02[1], ps02[0]) if ps02 else None),
             "d_rejects": (s.get("rejects", 0) - ps.get("rejects", 0)) if prev and ps["codes"] else None,
-            "fresh": None if not s09 else (s09[1] == 0),
+            # S09 checked nothing (an extract without dates): freshness unknown, never "新鲜"
+            "fresh": None if not s09 or not s09[0] else (s09[1] == 0),
             "fresh_detail": s09[2] if s09 else ("未提供" if not provided else ""),
         })
     county_of = {t["township"]: t["county"] for t in townships}
@@ -376,7 +403,8 @@ def build_figures(ctx: RunContext) -> dict:
         "prev": {"run_id": prev[0], "as_of": prev[1].isoformat()} if prev else None,
         "runs": run_trend, "rules_w": rules_w, "rules_l": rules_l, "l_codes": l_codes, "w_codes": w_codes,
         "l_names": l_names, "w_names": w_names, "departments": departments,
-        "source_townships": source_by_township(con, county_of, county),
+        "source_townships": (st := source_by_township(con, county_of, county)),
+        "source_grid": source_grid(st, departments()),
         "source_counties": source_by_county(con, [d["table"] for d in departments if d["provided"]], county,
                                             county_of, ctx.as_of, stale_days),
     }
@@ -496,7 +524,7 @@ def write_scorecard(ctx: RunContext) -> list[Path]:
     html_path = out / "scorecard.html"
     html_path.write_text(render_html(figures), encoding="utf-8")
     xlsx_path = out / "scorecard.xlsx"
-    write_xlsx(figures, xlsx_path, ctx.as_of)
+    write_xlsx(figures, xlsx_path, ctx.as_of, ctx.config.workbook.get("paper", "A4"))
     return [html_path, xlsx_path]
 
 
@@ -528,16 +556,18 @@ def sheets(f: dict) -> list[tuple[str, list[str], list[list]]]:
                 [[r["rank"], r["county"]] + base_vals(r) + [r["townships"]] for r in f["counties"]]))
     out.append(("按乡镇排名", ["排名", "县", "乡镇"] + base,
                 [[r["rank"], r["county"], r["township"]] + base_vals(r) for r in f["townships"]]))
-    out.append(("逻辑错误按规则", ["县", "乡镇"] + l_codes + ["合计"],
-                [[r["county"], r["township"]] + [r["rules_l"][c] for c in l_codes] + [r["errors"]]
+    # every per-township and per-county sheet in the ranking's order, with its 排名
+    out.append(("逻辑错误按规则", ["排名", "县", "乡镇"] + l_codes + ["合计"],
+                [[r["rank"], r["county"], r["township"]] + [r["rules_l"][c] for c in l_codes] + [r["errors"]]
                  for r in f["townships"]]))
-    out.append(("预警按规则", ["县", "乡镇"] + w_codes + ["合计", "逾期", "核实数", "核实率"],
-                [[r["county"], r["township"]] + [r["rules_w"][c] for c in w_codes]
+    out.append(("预警按规则", ["排名", "县", "乡镇"] + w_codes + ["合计", "逾期", "核实数", "核实率"],
+                [[r["rank"], r["county"], r["township"]] + [r["rules_w"][c] for c in w_codes]
                  + [r["warnings"], r["overdue"], r["verified"], r["verify_rate"]] for r in f["townships"]]))
-    out.append(("各县逻辑错误按规则", ["县"] + l_codes + ["合计"],
-                [[r["county"]] + [r["rules_l"][c] for c in l_codes] + [r["errors"]] for r in f["counties"]]))
-    out.append(("各县预警按规则", ["县"] + w_codes + ["合计", "逾期", "核实数", "核实率"],
-                [[r["county"]] + [r["rules_w"][c] for c in w_codes]
+    out.append(("各县逻辑错误按规则", ["排名", "县"] + l_codes + ["合计"],
+                [[r["rank"], r["county"]] + [r["rules_l"][c] for c in l_codes] + [r["errors"]]
+                 for r in f["counties"]]))
+    out.append(("各县预警按规则", ["排名", "县"] + w_codes + ["合计", "逾期", "核实数", "核实率"],
+                [[r["rank"], r["county"]] + [r["rules_w"][c] for c in w_codes]
                  + [r["warnings"], r["overdue"], r["verified"], r["verify_rate"]] for r in f["counties"]]))
     out.append(("预警规则核实", ["规则", "名称", "预警", "逾期", "已核实", "核实属实", "核实率", "属实率",
                               "属实率变化(百分点)"],
@@ -548,15 +578,19 @@ def sheets(f: dict) -> list[tuple[str, list[str], list[list]]]:
                 + ["证件有效率", "新鲜度", "新鲜度说明"],
                 [[d["dept"], d["title"], d["rows"] if d["provided"] else None, d["rejects"] if d["provided"] else None,
                   d["d_rejects"]] + [d["failed"][c] for c in S_CODES]
-                 + [d["id_rate"], None if d["fresh"] is None else ("新鲜" if d["fresh"] else "过期"),
+                 + [d["id_rate"], _fresh(d["fresh"]) if d["provided"] else None,
                     d["fresh_detail"]] for d in f["departments"]]))
     out.append(("数据源质量按县", ["县", "部门", "数据表", "入库行数", "拒收行数", "证件有效率", "新鲜度",
                                 "新鲜度说明"],
                 [[r["county"], r["dept"], r["title"], r["rows"], r["rejects"], r["id_rate"],
-                  None if r["fresh"] is None else ("新鲜" if r["fresh"] else "过期"), r["fresh_detail"]]
+                  _fresh(r["fresh"]), r["fresh_detail"]]
                  for r in f["source_counties"]]))
-    out.append(("数据源质量按乡镇", ["县", "乡镇", "部门", "数据表", "检查数", "不合格数", "合格率",
-                                 "证件检查数", "证件无效数", "证件有效率"],
+    grid = f["source_grid"]
+    out.append(("数据源质量按乡镇", ["县", "乡镇"] + [f"{t['dept']}·{t['title']}" for t in grid["tables"]],
+                [[g["county"], g["township"]] + [g["cells"][t["table"]]["pass_rate"] if t["table"] in g["cells"]
+                                                 else None for t in grid["tables"]] for g in grid["rows"]]))
+    out.append(("数据源质量按乡镇明细", ["县", "乡镇", "部门", "数据表", "检查数", "不合格数", "合格率",
+                                   "证件检查数", "证件无效数", "证件有效率"],
                 [[r["county"], r["township"], r["dept"], r["table"], r["checked"], r["failed"], r["pass_rate"],
                   r["id_checked"], r["id_failed"], r["id_rate"]] for r in f["source_townships"]]))
     out.append(("趋势", ["基准日", "运行编号", "户数", "人数", "逻辑错误", "有错户数", "有错户占比", "预警",
@@ -569,30 +603,56 @@ def sheets(f: dict) -> list[tuple[str, list[str], list[list]]]:
 RATE_HEADERS = {"有错户占比", "核实率", "属实率", "证件有效率", "合格率"}
 
 
-def write_xlsx(f: dict, path: Path, as_of: dt.date) -> None:
+def _fresh(fresh: bool | None) -> str:
+    return "未知" if fresh is None else ("新鲜" if fresh else "过期")
+
+
+def _width(header: str) -> float:
+    """Column width for the scorecard's xlsx: rule codes and counts narrow, names wider."""
+    if len(header) <= 3 and header[:1] in "WLS" and header[1:].isdigit():
+        return 4.2
+    if header in ("排名", "县", "合计"):
+        return 4.6
+    wide = sum(2 if ord(c) > 0x2E80 else 1 for c in header)
+    return max(6.0, min(24.0, wide + 2))
+
+
+def write_xlsx(f: dict, path: Path, as_of: dt.date, paper: str = "A4") -> None:
+    """The page's tables, one per sheet, ranked as on the page; printable: landscape, the title and
+    header rows repeated, at 100 % when the columns fit the paper (else one page wide), "第 X 页 共 Y 页"."""
     import xlsxwriter
+
+    from reports.layout import LO_COL_PT, LO_UNIT_PT, PAPERS, printable_points
 
     wb = xlsxwriter.Workbook(str(path))
     moment = dt.datetime.combine(as_of, dt.time())
     wb.set_properties({"title": f"{f['county']} 防返贫监测数据质量评分表 {f['as_of']}", "created": moment})
-    head = wb.add_format({"bold": True, "bg_color": "#1e3a8a", "font_color": "#ffffff", "border": 1,
+    base = {"font_name": "Arial", "font_size": 9}
+    head = wb.add_format({**base, "bold": True, "bg_color": "#1e3a8a", "font_color": "#ffffff", "border": 1,
                           "text_wrap": True, "valign": "vcenter", "align": "center"})
-    pct_fmt = wb.add_format({"num_format": "0.0%", "border": 1})
-    num = wb.add_format({"num_format": "#,##0", "border": 1})
-    dec = wb.add_format({"num_format": "0.00", "border": 1})
-    txt = wb.add_format({"border": 1})
-    title_fmt = wb.add_format({"bold": True, "font_size": 13})
+    pct_fmt = wb.add_format({**base, "num_format": "0.0%", "border": 1})
+    num = wb.add_format({**base, "num_format": "#,##0", "border": 1})
+    dec = wb.add_format({**base, "num_format": "0.00", "border": 1})
+    txt = wb.add_format({**base, "border": 1, "text_wrap": True, "valign": "top"})
+    dash = wb.add_format({**base, "border": 1, "align": "right"})
+    title_fmt = wb.add_format({**base, "bold": True, "font_size": 13})
+    code, _w, _h = PAPERS.get(paper, PAPERS["A4"])
     for name, header, rows in sheets(f):
         ws = wb.add_worksheet(name)
         ws.write(0, 0, f"{name}（基准日 {f['as_of']}，运行 {f['run_id']}）", title_fmt)
         for j, h in enumerate(header):
             ws.write(1, j, h, head)
-            ws.set_column(j, j, max(8, min(40, len(h) * 2 + 2)))
+            ws.set_column(j, j, _width(h))
+        ws.set_row(1, 30)
         for i, row in enumerate(rows, start=2):
             for j, v in enumerate(row):
                 if v is None:
-                    ws.write_blank(i, j, None, txt)
-                elif header[j] in RATE_HEADERS and isinstance(v, float):
+                    # a rate it cannot know is "—", never 0.0 %
+                    if header[j] in RATE_HEADERS or "·" in header[j]:
+                        ws.write_string(i, j, "—", dash)
+                    else:
+                        ws.write_blank(i, j, None, txt)
+                elif (header[j] in RATE_HEADERS or "·" in header[j]) and isinstance(v, float):
                     ws.write_number(i, j, v, pct_fmt)
                 elif isinstance(v, float):
                     ws.write_number(i, j, v, dec)
@@ -603,4 +663,17 @@ def write_xlsx(f: dict, path: Path, as_of: dt.date) -> None:
         ws.freeze_panes(2, 0)
         if rows:
             ws.autofilter(1, 0, 1 + len(rows), len(header) - 1)
+        ws.set_landscape()
+        ws.set_paper(code)
+        ws.set_margins(left=0.2, right=0.2, top=0.62, bottom=0.55)
+        ws.repeat_rows(0, 1)
+        ws.print_area(0, 0, 1 + max(len(rows), 0), len(header) - 1)
+        # 100 % when the columns fit the paper (LibreOffice's column metrics, the wider), else one page wide
+        natural = sum(LO_UNIT_PT * _width(h) + LO_COL_PT for h in header)
+        if natural <= printable_points(paper) * 0.99:
+            ws.set_print_scale(100)
+        else:
+            ws.fit_to_pages(1, 0)
+        ws.set_header(f'&C&"Arial,Bold"&11{f["county"]} 防返贫监测数据质量评分表　{name}'.replace("&&", "&"))
+        ws.set_footer('&C&"Arial,Regular"&9第 &P 页 共 &N 页')
     wb.close()

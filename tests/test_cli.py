@@ -32,7 +32,7 @@ def test_exit_status_of_a_failed_run(tmp_path, monkeypatch, recorded, flags, sta
                                    "--as-of", "2026-11-24", *flags])
     assert res.exit_code == status, res.output
     if recorded:
-        assert "failed" in res.output and "KeyError in stage logic" in res.output
+        assert "运行失败" in res.output and "KeyError in stage logic" in res.output
 
 
 def test_bad_date_or_missing_inbox_records_nothing_and_exits_non_zero(tmp_path):

@@ -118,4 +118,31 @@ def test_fangpin_run_refuses_a_bad_value_and_names_an_unknown_key(tmp_path, caps
     from pipelines.cli import _check_config
 
     _check_config(cfg)  # no exit: the run would go on
-    assert "'window_day' in [thresholds] ignored" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "[thresholds] 中的 'window_day' 不是已知的配置项，已忽略（是否想写 window_days？）" in out
+
+
+def test_an_unknown_key_is_repeated_in_the_final_summary_with_a_guess(tmp_path):
+    from rich.console import Console
+
+    from pipelines.messages import print_summary
+
+    cfg = _load(tmp_path, "[thresholds]\nwindow_day = 300\n[workbok]\npaper = \"A3\"\n")
+    console = Console(record=True, width=200)
+    print_summary(console, {"run_id": "r1", "as_of": "2026-11-24", "status": "completed", "seconds": 1.0,
+                            "reports_dir": "out/reports", "warehouse": "out/warehouse.duckdb",
+                            "config_notices": cfg.notices})
+    text = console.export_text()
+    assert "配置文件提示" in text
+    assert "'window_day'" in text and "是否想写 window_days？" in text
+    assert "'workbok'" in text and "是否想写 workbook？" in text
+
+
+def test_workbook_paper_and_calendar_keys(tmp_path):
+    cfg = _load(tmp_path, '[workbook]\npaper = "a3"\n[calendar]\nholidays = [2027-01-01, "2027-02-06"]\n'
+                          'workdays = ["2027-02-14"]\n')
+    assert cfg.workbook == {"paper": "A3"} and not cfg.notices
+    assert [d.isoformat() for d in cfg.calendar["holidays"]] == ["2027-01-01", "2027-02-06"]
+    assert load_config(None).workbook == {"paper": "A4"}
+    with pytest.raises(ConfigError, match="paper"):
+        _load(tmp_path, '[workbook]\npaper = "Letter"\n')

@@ -447,7 +447,13 @@ def test_two_runs_with_a_returned_workbook_in_between(tmp_path):
     assert "H001" not in listed and done["H001"]["核实结果"] == "不属实" and done["H001"]["核实人"] == "张三"
     assert listed["H002"]["核实结果"] == "属实-已纳入监测" and listed["H002"]["核实人"] == "李四"
     assert listed[OUTSIDER]["核实结果"] == "属实-暂不纳入"
+    # the mistyped "属实" was refused: the row comes back blank, with the reason in its 备注
     assert not listed["H006"]["核实结果"]
+    assert listed["H006"]["备注"] == "上次报回未能登记：核实结果“属实”不是可选值，请从下拉列表中选择。"
+    assert all(not r["备注"] for k, r in listed.items() if k != "H006")
+    # the row retyped to 白水乡's H003 was refused as another township's: nothing in 白水乡's book
+    other = _sheet_rows(second.reports_dir / "townships" / f"{COUNTY}_白水乡_2026-12-10.xlsx", "预警名单")
+    assert all(not r["备注"] for r in other)
     errors = [r for r in _sheet_rows(book, "逻辑错误") if str(r["错误规则"]).startswith("L14")]
     assert errors[0]["核实结果"] == "已整改" and errors[0]["错误说明"].startswith("【整改未生效】")
 
@@ -473,6 +479,23 @@ def test_two_runs_with_a_returned_workbook_in_between(tmp_path):
     # deadlines (2026-11-24 + 30 days) have passed: H005 and H006 are overdue, unverified
     town = _scorecard_rows(third, "按乡镇排名")["红山镇"]
     assert (town["逾期"], town["核实率"]) == (2, pytest.approx(0.6))
+    # the returned file is still in the inbox: the refusal is still shown ...
+    h006 = [r for r in _sheet_rows(book3, "预警名单") if r["户编号"] == "H006"]
+    assert h006[0]["备注"] == "上次报回未能登记：核实结果“属实”不是可选值，请从下拉列表中选择。"
+
+    # ... until the clerk's corrected return is recorded; then the row shows its result, no 备注
+    fill_like_a_clerk(book3, "预警名单", {("W01", "H006"): ("属实-已落实帮扶", "张三", "2027-01-16")},
+                      inbox / "feedback" / book3.name)
+    fourth = run_once(inbox, None, date(2027, 1, 20), out)
+    book4 = fourth.reports_dir / "townships" / f"{COUNTY}_红山镇_2027-01-20.xlsx"
+    h006 = [r for r in _sheet_rows(book4, "预警名单") if r["户编号"] == "H006"]
+    assert h006[0]["核实结果"] == "属实-已落实帮扶" and not h006[0]["备注"]
+    con = warehouse(out)
+    assert con.execute("SELECT count(*) FROM verification_refusals WHERE run_id = ? AND household_id = 'H006'",
+                       [fourth.run_id]).fetchone() == (0,)
+    assert con.execute("SELECT count(*) FROM verification_refusals WHERE run_id = ? AND household_id = 'H006'",
+                       [third.run_id]).fetchone() == (1,)
+    con.close()
 
 
 def _scorecard_rows(ctx, sheet: str, key: str = "乡镇") -> dict[str, dict]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -192,7 +193,7 @@ def test_a_bug_is_not_retried_and_the_failed_run_is_recorded_but_never_latest(co
     assert con.execute("SELECT DISTINCT run_id FROM households").fetchall() == [(good.run_id,)]
     for day, stage in (("2026-11-25", "ingest"), ("2026-11-26", "logic")):
         summary = json.loads((out / "reports" / day / "summary.json").read_text("utf-8"))
-        assert summary["status"] == "failed" and summary["error"] == f"KeyError in stage {stage}"
+        assert summary["status"] == "failed" and summary["error"] == flow.stage_error(stage, KeyError())
     assert not list((out / ".work").glob("*.running")) and not list((out / ".staging").iterdir())
 
 
@@ -297,9 +298,9 @@ def test_a_run_killed_mid_ingest_leaves_the_warehouse_as_it_was(tmp_path):
         seen = []
         for line in proc.stdout:
             seen.append(line)
-            if "✓ ingest" in line:
+            if "✓ 读取" in line:
                 break
-        assert any("✓ ingest" in line for line in seen), "".join(seen)
+        assert any("✓ 读取" in line for line in seen), "".join(seen)
         assert not any("health_insurance" in line for line in seen), "settlements already read: kill came late"
         assert list((out / ".work").glob("*.running")), "the run is building in .work/"
         (server,) = _children(proc.pid, "prefect.server.api.server:create_app")
@@ -337,10 +338,15 @@ def test_fangpin_run_prints_a_summary_and_fangpin_runs_lists_it(county, tmp_path
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
     )
     assert res.returncode == 0, res.stdout + res.stderr
-    assert "completed run" in res.stdout
-    assert "health_settlements" in res.stdout and "Reports:" in res.stdout
+    assert "运行完成" in res.stdout
+    assert "医保结算（health_settlements）" in res.stdout and "报表目录：" in res.stdout
     assert str((out / "reports" / "2026-11-24").resolve()) in res.stdout
     assert id_number(0) not in res.stdout
+    # plain Chinese for the county officer: no English sentence, no configuration key
+    assert not re.search(r"[A-Za-z]{2,} [A-Za-z]{2,} [A-Za-z]{2,}", res.stdout), res.stdout
+    from core.config import DEFAULT_THRESHOLDS, TOP_LEVEL_KEYS
+
+    assert not [k for k in (*DEFAULT_THRESHOLDS, *TOP_LEVEL_KEYS) if "_" in k and k in res.stdout]
 
     listed = subprocess.run([str(FANGPIN), "runs", "--out", str(out), "--json"],
                             capture_output=True, text=True, timeout=60)
@@ -349,7 +355,7 @@ def test_fangpin_run_prints_a_summary_and_fangpin_runs_lists_it(county, tmp_path
     assert len(rows) == 1 and rows[0]["status"] == "completed" and rows[0]["as_of"] == "2026-11-24"
     assert rows[0]["rows_loaded"] > 0 and rows[0]["warnings"] > 0
     table = subprocess.run([str(FANGPIN), "runs", "--out", str(out)], capture_output=True, text=True, timeout=60)
-    assert rows[0]["run_id"] in table.stdout and "completed" in table.stdout
+    assert rows[0]["run_id"] in table.stdout and "完成" in table.stdout and "开始时间（北京时间）" in table.stdout
 
     bad = subprocess.run([str(FANGPIN), "run", "--inbox", str(tmp_path / "nope"), "--out", str(out)],
                          capture_output=True, text=True, timeout=60)
@@ -420,8 +426,8 @@ def test_fangpin_run_exits_2_when_another_run_holds_out(county, tmp_path):
             [str(FANGPIN), "run", "--inbox", str(county[0]), "--config", str(county[1]), "--out", str(out)],
             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert res.returncode == 2, res.stdout + res.stderr
-    assert "another fangpin run is in progress" in res.stdout
-    assert "temporary Prefect server" not in res.stdout and "Traceback" not in res.stderr
+    assert "另一次 fangpin 运行正在使用输出目录" in res.stdout
+    assert "临时 Prefect 服务" not in res.stdout and "Traceback" not in res.stderr
     assert not (out / "store").exists()
 
 

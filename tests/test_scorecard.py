@@ -154,8 +154,10 @@ def test_logic_errors_per_township_and_rule_equal_the_warehouse(scorecard):
         assert _num(cells[("logic_by_rule", key, code)]) == n
     ws = openpyxl.load_workbook(xlsx)["逻辑错误按规则"]
     header = [c.value for c in ws[2]]
+    ranks = [c.value for c in ws["A"][2:]]
+    assert header[:3] == ["排名", "县", "乡镇"] and ranks == sorted(ranks)   # the ranking's order
     for row in ws.iter_rows(min_row=3, values_only=True):
-        key = f"{row[0]}/{row[1]}"
+        key = f"{row[1]}/{row[2]}"
         for code in (h for h in header if h and h.startswith("L")):
             want = next((n for k, c, n in expected if k == key and c == code), 0)
             assert row[header.index(code)] == want
@@ -307,7 +309,9 @@ def test_logic_errors_and_warnings_by_rule_per_county_equal_the_warehouse(scorec
     wb = openpyxl.load_workbook(xlsx)
     ws = wb["各县逻辑错误按规则"]
     header = [c.value for c in ws[2]]
-    rows = {r[0]: r for r in ws.iter_rows(min_row=3, values_only=True)}
+    rows = {r[1]: r for r in ws.iter_rows(min_row=3, values_only=True)}
+    ranked = [r[1] for r in wb["按县排名"].iter_rows(min_row=3, values_only=True)]
+    assert header[:2] == ["排名", "县"] and [r[1] for r in ws.iter_rows(min_row=3, values_only=True)] == ranked
     for county, code, n in errors:
         assert rows[county][header.index(code)] == n
     assert "各县预警按规则" in wb.sheetnames and "数据源质量按县" in wb.sheetnames
@@ -341,4 +345,64 @@ def test_source_checks_by_department_per_county(tmp_path):
     assert "过期" in cells[("source_counties", "东川县/health_settlements", "fresh")]
     rows = {r[0]: r for r in openpyxl.load_workbook(xlsx)["数据源质量按县"].iter_rows(min_row=3, values_only=True)}
     assert rows["东川县"][3:7] == (2, 1, pytest.approx(2 / 3), "过期")
+    con.close()
+
+
+def test_freshness_unknown_first_run_rates_grid_and_print_setup(tmp_path):
+    """A department without dates is "freshness unknown" everywhere; a first run shows "—" for the
+    verification rate it cannot know; per-township source quality is a township × department grid;
+    the xlsx is set up for printing and ranked like the page."""
+    con = store.open_work(tmp_path, "f1")
+    con.execute("INSERT INTO runs (run_id, as_of_date, started_at, status) VALUES ('f1', ?, now(), 'running')", [CUR])
+    for town, n in (("红山镇", 3), ("青石乡", 2)):
+        for i in range(n):
+            con.execute("INSERT INTO households (run_id, household_id, county, township) VALUES ('f1', ?, '示例县', ?)",
+                        [f"{town}-{i}", town])
+        con.execute("INSERT INTO warnings (run_id, rule_code, household_id, county, township, in_roster, status,"
+                    " deadline) VALUES ('f1', 'W09', ?, '示例县', ?, true, '新增', DATE '2026-12-24')",
+                    [f"{town}-0", town])
+    con.executemany("INSERT INTO source_checks VALUES ('f1', ?, ?, ?, ?, ?, ?)", [
+        ("education_students", "S01", None, 3, 0, "1 个文件"),
+        ("education_students", "S09", None, 0, 0, "无日期列，无法判断新鲜度"),
+        ("education_students", "S02", "红山镇", 10, 1, None), ("education_students", "S02", "青石乡", 4, 0, None),
+        ("health_settlements", "S01", None, 3, 0, "1 个文件"),
+        ("health_settlements", "S09", None, 1, 0, "最新日期 2026-11-20"),
+        ("health_settlements", "S03", "红山镇", 20, 0, None)])
+    con.execute("INSERT INTO education_students (run_id, id_number, township) VALUES ('f1', '1', '红山镇')")
+    con.execute("INSERT INTO input_files (run_id, folder, file, source_table, status, rows_loaded)"
+                " VALUES ('f1', 'education', 'a.xls', 'education_students', 'loaded', 1)")
+    ctx = RunContext(run_id="f1", as_of=CUR, inbox=tmp_path, out=tmp_path, config=Config(), con=con)
+    html, xlsx = write_scorecard(ctx)
+    cells = _html_cells(html)
+    page = html.read_text(encoding="utf-8")
+    # freshness unknown: no green tag beside 无法判断, in the page and in the xlsx
+    edu = page[page.index('data-key="education_students"'):]
+    edu = edu[:edu.index("</tr>")]
+    assert "未知" in edu and "tag ok" not in edu and "新鲜</span>" not in edu
+    assert cells[("source_counties", "示例县/education_students", "fresh")] == "未知"
+    wb = openpyxl.load_workbook(xlsx)
+    dept = {r[1]: r for r in wb["数据源质量"].iter_rows(min_row=3, values_only=True)}
+    header = [c.value for c in wb["数据源质量"][2]]
+    assert dept["学籍"][header.index("新鲜度")] == "未知" and dept["学籍"][header.index("S09")] is None
+    # a first run: the verification rate is "—", not 0.0 %
+    assert cells[("townships", "示例县/红山镇", "verify_rate")] == "—"
+    town = {r[2]: r for r in wb["按乡镇排名"].iter_rows(min_row=3, values_only=True)}
+    assert town["红山镇"][[c.value for c in wb["按乡镇排名"][2]].index("核实率")] == "—"
+    assert "0.0%" not in "".join(v for k, v in cells.items() if k[2] == "verify_rate")
+    # township × department grid
+    assert cells[("source_grid", "示例县/红山镇", "education_students")] == "90.00%（1）"
+    assert cells[("source_grid", "示例县/青石乡", "education_students")] == "100.00%"
+    assert cells[("source_grid", "示例县/青石乡", "health_settlements")] == "—"
+    grid = wb["数据源质量按乡镇"]
+    head = [c.value for c in grid[2]]
+    assert head[:2] == ["县", "乡镇"] and sorted(head[2:]) == sorted(["教育·学籍", "医保·医保结算"])
+    rows = [r for r in grid.iter_rows(min_row=3, values_only=True)]
+    assert rows[0][:2] == ("示例县", "红山镇") and rows[0][head.index("教育·学籍")] == pytest.approx(0.9)
+    assert rows[1][head.index("医保·医保结算")] == "—"                      # worst township first
+    # print setup on every sheet
+    for ws in wb.worksheets:
+        assert ws.page_setup.orientation == "landscape" and ws.print_title_rows == "$1:$2"
+        fit = ws.sheet_properties.pageSetUpPr
+        assert (fit is None or not fit.fitToPage) or ws.page_setup.fitToWidth in (None, 1)   # 100 % or 1 wide
+        assert ws.oddFooter.center.text == "第 &P 页 共 &N 页"
     con.close()

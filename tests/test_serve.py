@@ -154,4 +154,21 @@ def test_serve_without_a_server_says_how_to_start_one(tmp_path):
     res = subprocess.run([str(BIN / "fangpin"), "serve", "--inbox", str(tmp_path / "inbox"), "--out",
                           str(tmp_path / "out")], env=env, capture_output=True, text=True, timeout=120)
     assert res.returncode == 2
-    assert "PREFECT_API_URL is not set" in res.stdout and "prefect server start" in res.stdout
+    assert "未设置 PREFECT_API_URL" in res.stdout and "prefect server start" in res.stdout
+
+
+def test_start_up_lines_name_the_folders_and_the_next_run_in_the_schedule_time_zone(tmp_path):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from pipelines.messages import serve_lines
+    from pipelines.serve import next_run
+
+    # 18:30 UTC is 02:30 in Beijing: the next 02:00 run is tomorrow, Beijing time
+    nxt = next_run("0 2 * * *", "Asia/Shanghai", datetime(2026, 11, 24, 18, 30, tzinfo=ZoneInfo("UTC")))
+    assert nxt.isoformat() == "2026-11-26T02:00:00+08:00"
+    lines = serve_lines(tmp_path / "inbox", tmp_path / "out", None, "0 2 * * *", "Asia/Shanghai", "nightly",
+                        "http://127.0.0.1:4200/api", nxt)
+    text = "\n".join(lines)
+    assert f"收件目录（inbox）：{tmp_path / 'inbox'}" in text and f"输出目录（out）：{tmp_path / 'out'}" in text
+    assert "每天 02:00（北京时间" in text and "下一次运行：2026-11-26 02:00（北京时间）" in text

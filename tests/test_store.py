@@ -96,7 +96,7 @@ def test_leftovers_of_a_killed_run_are_removed_and_it_is_recorded_as_failed(tmp_
     assert cat.execute("SELECT run_id FROM latest_run").fetchall() == [("r1",)]
     (killed,) = [r for r in store.recent_runs(tmp_path) if r["run_id"] == "r2"]  # what `fangpin runs` shows
     assert killed["status"] == "failed" and killed["skipped"] == 0
-    assert killed["error"] == "interrupted: the process died before the run was published"
+    assert killed["error"].startswith("运行中断：进程在发布结果之前被终止")
 
 
 def test_a_run_published_but_not_catalogued_is_catalogued_at_the_next_start(tmp_path):

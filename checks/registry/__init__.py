@@ -19,6 +19,8 @@ in W.toml, L.toml and S.toml beside this file, one table per rule, e.g.:
                                   # its records change (the rule's SQL then returns evidence_key)
     risk_type = "因病"            # W only
     verify_within = "30 days"     # W only: "N days" / "N working days" / "N months"
+    complete_within = "1 month"   # W only: Ganzi 第十一条 limit to settle the case once verified 属实
+                                  # (帮扶措施台账 完成时限); "" = 其他类: 及时办结、长期坚持
     suggestion = "…"              # 整改建议 / 核实要点 shown to townships
     policy = "…"                  # policy reference
     description = "…"             # plain-Chinese meaning, for the 说明 sheet
@@ -50,6 +52,7 @@ class Rule:
     suppress_on: str = ""  # L only: a 核实结果 that suppresses the error like a warning (L26: 不属实)
     risk_type: str = ""
     verify_within: str = ""
+    complete_within: str = ""
     suggestion: str = ""
     policy: str = ""
     description: str = ""

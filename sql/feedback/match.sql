@@ -74,7 +74,7 @@ CREATE OR REPLACE TEMP TABLE fb_matched AS
 SELECT n.rid, n.file, n.sheet, n.family, n.row_number, n.raw,
     b.rule_code, b.household_id, b.key_id, b.township, b.county,
     ft.township AS file_township,
-    n.result, n.verifier, n.verified_on,
+    n.result, n.verifier, n.verified_on, n.result_raw, n.verifier_raw, n.date_raw, b.n_keys,
     CASE
         WHEN n.rule_code IS NULL THEN '无法识别规则代码: ' || coalesce(n.rule_raw, '(空)')
         WHEN b.rid IS NULL THEN '未匹配到已下发的' || CASE n.family WHEN 'W' THEN '预警' ELSE '逻辑错误' END

@@ -38,7 +38,7 @@ COMMENT ON COLUMN warnings.evidence_key IS '证据指纹 Hash of the triggering 
 COMMENT ON COLUMN warnings.first_seen_run IS '首次预警运行 The run that first raised it (carried over while it lasts).';
 COMMENT ON COLUMN warnings.first_seen_date IS '首次预警日期 As-of date of first_seen_run.';
 COMMENT ON COLUMN warnings.status IS '状态 新增 (first seen) / 持续 (still firing) / 已解除 (fired in the previous run, not in this one).';
-COMMENT ON COLUMN warnings.deadline IS '核实期限 first_seen_date + the rule''s verify-within period (working days skip weekends).';
+COMMENT ON COLUMN warnings.deadline IS '核实期限 first_seen_date + the rule''s verify-within period (working days on the official calendar: weekends and public holidays skipped, 调休 make-up days counted; checks/workdays.py).';
 COMMENT ON COLUMN warnings.verification IS '核实结果 Latest verification result returned by the township, or null.';
 COMMENT ON COLUMN warnings.verified_on IS '核实日期 Date of that verification.';
 COMMENT ON COLUMN warnings.suppressed IS '暂停预警 true while a 不属实 / 属实-暂不纳入 verification suppresses it (suppress_days).';
@@ -119,3 +119,33 @@ COMMENT ON COLUMN verifications.verified_on IS '核实日期 When.';
 COMMENT ON COLUMN verifications.source_file IS '来源文件 Returned workbook, relative to the inbox.';
 COMMENT ON COLUMN verifications.source_sheet IS '来源工作表 Sheet (预警名单 / 逻辑错误 / 已核实).';
 COMMENT ON COLUMN verifications.source_row IS '来源行号 Row in that sheet.';
+
+CREATE TABLE IF NOT EXISTS verification_refusals (
+    run_id          VARCHAR NOT NULL,
+    rule_code       VARCHAR NOT NULL,
+    household_id    VARCHAR,
+    id_number       VARCHAR,
+    township        VARCHAR,
+    sent_by         VARCHAR,
+    result_raw      VARCHAR,
+    verifier_raw    VARCHAR,
+    date_raw        VARCHAR,
+    reason          VARCHAR NOT NULL,
+    source_file     VARCHAR,
+    source_sheet    VARCHAR,
+    source_row      INTEGER
+);
+COMMENT ON TABLE verification_refusals IS '未能登记的核查反馈 Returned rows that matched a row the county sent but could not be recorded (a value outside the list, an unreadable or future 核实日期): the next workbook repeats the reason in that row''s 备注 until a result is recorded. The same rows are in rejects (source_table = verifications).';
+COMMENT ON COLUMN verification_refusals.run_id IS '运行编号 The run that read the returned workbook.';
+COMMENT ON COLUMN verification_refusals.rule_code IS '规则 W or L rule code of the row.';
+COMMENT ON COLUMN verification_refusals.household_id IS '户编号 Household, null for an out-of-roster person.';
+COMMENT ON COLUMN verification_refusals.id_number IS '证件号码 Out-of-roster person or member (person-level logic errors), as in verifications.';
+COMMENT ON COLUMN verification_refusals.township IS '乡镇 Township of the household.';
+COMMENT ON COLUMN verification_refusals.sent_by IS '报回乡镇 Township whose file it came in (null when the file''s township could not be told).';
+COMMENT ON COLUMN verification_refusals.result_raw IS '核实结果 As typed.';
+COMMENT ON COLUMN verification_refusals.verifier_raw IS '核实人 As typed.';
+COMMENT ON COLUMN verification_refusals.date_raw IS '核实日期 As typed.';
+COMMENT ON COLUMN verification_refusals.reason IS '原因 Why it was not recorded, as in rejects.';
+COMMENT ON COLUMN verification_refusals.source_file IS '来源文件 Returned workbook, relative to the inbox.';
+COMMENT ON COLUMN verification_refusals.source_sheet IS '来源工作表 Sheet.';
+COMMENT ON COLUMN verification_refusals.source_row IS '来源行号 Row in that sheet.';
