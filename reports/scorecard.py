@@ -40,7 +40,7 @@ from sources.spec import department_specs
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
-def departments() -> dict[str, tuple[str, str]]:
+def department_titles() -> dict[str, tuple[str, str]]:
     """table -> (部门, 数据表) of every department table, in spec order, from the specs (none named here)."""
     return {s.table: (s.department, s.title) for s in department_specs()}
 
@@ -137,7 +137,7 @@ def rule_verification(con, runs: list[tuple[str, dt.date]]) -> dict[str, dict[st
 
 def source_overall(con, run_id: str | None, schema: str = "main") -> dict[str, dict]:
     """Per department table: rows loaded, rejects, and checked/failed/detail per S code (whole extract)."""
-    out: dict[str, dict] = {t: {"codes": {}} for t in departments()}
+    out: dict[str, dict] = {t: {"codes": {}} for t in department_titles()}
     if run_id is None:
         return {}
     for table, code, checked, failed, detail in con.execute(
@@ -161,7 +161,7 @@ def source_overall(con, run_id: str | None, schema: str = "main") -> dict[str, d
 
 
 def source_by_township(con, county_of: dict[str, str], county: str) -> list[dict]:
-    depts = departments()
+    depts = department_titles()
     rows = []
     for table, town, checked, failed, s02c, s02f in con.execute(
         """SELECT source_table, township, sum(checked), sum(failed),
@@ -206,7 +206,7 @@ def source_by_county(con, provided: list[str], county: str, county_of: dict[str,
     S02 figures (the whole extract's when the run covers one county).
     """
     out = []
-    depts = departments()
+    depts = department_titles()
     for table in provided:
         dept, title = depts[table]
         suite = build_suite(table, as_of)
@@ -367,7 +367,7 @@ def build_figures(ctx: RunContext) -> dict:
     src = source_overall(con, ctx.run_id)
     src_prev = source_overall(con, prev[0], "hist") if prev else {}
     departments = []
-    for table, (dept, title) in departments().items():
+    for table, (dept, title) in department_titles().items():
         s = src.get(table, {"codes": {}})
         codes = s["codes"]
         provided = bool(codes) and codes.get("S01", (0, 0, ""))[2] != "未提供"
@@ -404,7 +404,7 @@ def build_figures(ctx: RunContext) -> dict:
         "runs": run_trend, "rules_w": rules_w, "rules_l": rules_l, "l_codes": l_codes, "w_codes": w_codes,
         "l_names": l_names, "w_names": w_names, "departments": departments,
         "source_townships": (st := source_by_township(con, county_of, county)),
-        "source_grid": source_grid(st, departments()),
+        "source_grid": source_grid(st, department_titles()),
         "source_counties": source_by_county(con, [d["table"] for d in departments if d["provided"]], county,
                                             county_of, ctx.as_of, stale_days),
     }

@@ -124,7 +124,7 @@ def test_sheets_layout_text_cells_and_highlight(ctx):
     assert head["户主姓名"].value == HYPERLINK and head["户主姓名"].data_type == "s"
     assert head["户主证件号码"].data_type == "s" and head["户主证件号码"].value == red["H1"]
     assert row["序号"] == 1 and row["乡镇"] == "红山镇" and row["村"] == "一村" and row["家庭人口"] == 3
-    assert row["户编号"] == "H1" and row["预警规则"] == "W09 收入低于监测标准" and row["来源部门"] == "乡村振兴"
+    assert row["户编号"] == "H1" and row["预警规则"] == "W09 收入低于监测标准" and row["来源部门"] == "监测系统"
     assert row["脱贫年度"] == "非贫困户" and row["户类型 / 监测对象类别"] == "一般农户"
     assert row["状态"] == "新增"
     # a date too wide for its column is split after the year (A4), not inside a number
