@@ -619,7 +619,7 @@ def _width(header: str) -> float:
 
 def write_xlsx(f: dict, path: Path, as_of: dt.date, paper: str = "A4") -> None:
     """The page's tables, one per sheet, ranked as on the page; printable: landscape, the title and
-    header rows repeated, at 100 % when the columns fit the paper (else one page wide), "第 X 页 共 Y 页"."""
+    header rows repeated, always at 100 % (a wide table continues on pages across), "第 X 页 共 Y 页"."""
     import xlsxwriter
 
     from reports.layout import LO_COL_PT, LO_UNIT_PT, PAPERS, printable_points
@@ -668,12 +668,13 @@ def write_xlsx(f: dict, path: Path, as_of: dt.date, paper: str = "A4") -> None:
         ws.set_margins(left=0.2, right=0.2, top=0.62, bottom=0.55)
         ws.repeat_rows(0, 1)
         ws.print_area(0, 0, 1 + max(len(rows), 0), len(header) - 1)
-        # 100 % when the columns fit the paper (LibreOffice's column metrics, the wider), else one page wide
+        # Always 100 %: text never shrinks below 9 pt on paper. A table wider than the paper (the rule
+        # columns grow with the registry) continues on further pages across, its first column repeated.
+        ws.set_print_scale(100)
         natural = sum(LO_UNIT_PT * _width(h) + LO_COL_PT for h in header)
-        if natural <= printable_points(paper) * 0.99:
-            ws.set_print_scale(100)
-        else:
-            ws.fit_to_pages(1, 0)
+        if natural > printable_points(paper) * 0.99:
+            ws.repeat_columns(0, 0)
+            ws.print_across()
         ws.set_header(f'&C&"Arial,Bold"&11{f["county"]} 防返贫监测数据质量评分表　{name}'.replace("&&", "&"))
         ws.set_footer('&C&"Arial,Regular"&9第 &P 页 共 &N 页')
     wb.close()
