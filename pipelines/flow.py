@@ -2,9 +2,11 @@
 
 Only wiring lives here; each stage is a plain function of the package that owns it
 (sources/, checks/, reports/), testable without Prefect. `run_once` is the whole run
-as a plain function (tests call it directly); `nightly` is the Prefect flow around it,
-which runs one Prefect task per inbox folder (two at a time) and one per stage, so a
-transient file error is retried by Prefect and the Prefect UI shows where time went.
+as a plain function (tests call it directly; `run_untracked` is it with the flow's
+parameters, for `fangpin run` without a Prefect server); `nightly` (pipelines/prefect_flow.py,
+importable from here) is the Prefect flow around it, which runs one Prefect task per inbox
+folder (two at a time) and one per stage, so a transient file error is retried by Prefect and
+the Prefect UI shows where time went. This module never imports Prefect itself.
 """
 
 from __future__ import annotations
@@ -22,10 +24,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
-
-from prefect import flow, task
-from prefect.cache_policies import NO_CACHE
-from prefect.task_runners import ThreadPoolTaskRunner
 
 from pipelines import store
 from pipelines.config import Config, load_config
@@ -289,7 +287,23 @@ def _stage_function(module: str, name: str):
 def _reports(ctx):
     workbooks = _stage_function("reports.workbooks", "write_township_workbooks")
     scorecard = _stage_function("reports.scorecard", "write_scorecard")
-    return {"workbooks": workbooks(ctx), "scorecard": scorecard(ctx)}
+    return {"workbooks": workbooks(ctx), "scorecard": scorecard(ctx), "data_docs": await_data_docs(ctx)}
+
+
+def await_data_docs(ctx: RunContext) -> str | None:
+    """Wait for the Data Docs worker the source checks handed their results to (checks/ge_docs.py).
+
+    Data Docs that could not be rendered are reported as skipped (the S figures are in
+    source_checks and the scorecard either way); the run goes on.
+    """
+    worker = ctx.notes.get("docs_worker")
+    if worker is None or not getattr(worker, "_sent", False):
+        return None
+    try:
+        return worker.result()["index"]
+    except Exception as exc:
+        ctx.skip("report", "data_docs", f"Great Expectations Data Docs 未生成：{exc}")
+        return None
 
 
 STAGE_FUNCTIONS = {
@@ -388,9 +402,11 @@ def run_once(
         )
         store.note_running(con, out, run_id)
         _emit("start", run_id=run_id, as_of=as_of.isoformat(), out=str(out.resolve()))
-        from checks.ge_duckdb import preload
+        from checks.ge_docs import DocsWorker
 
-        preload()  # Great Expectations takes seconds to import: let it load while the files are read
+        # Great Expectations takes seconds to import: its Data Docs worker loads it on the other
+        # core while the files are read (checks/ge_docs.py); it dies with this run, however it ends.
+        ctx.notes["docs_worker"] = DocsWorker()
         try:
             t0 = time.perf_counter()
             fingerprints: dict = {f: fingerprint_folder(inbox, f) for f in [*DEPARTMENT_FOLDERS, FEEDBACK_FOLDER]}
@@ -426,6 +442,7 @@ def run_once(
                 raise RuntimeError(f"run {run_id} failed and could not be recorded") from record_exc
             raise
         finally:
+            ctx.notes.pop("docs_worker").stop()
             con.close()
             store.discard_work(out, run_id)
             _write_summary(ctx)
@@ -549,48 +566,9 @@ def _write_summary(ctx: RunContext) -> None:
     tmp.replace(path)
 
 
-# ---------------------------------------------------------------- Prefect
+# ---------------------------------------------------------------- entry points
 
-def _retry_transient(task_, task_run, state) -> bool:
-    try:
-        exc = state.result(raise_on_failure=False)
-    except Exception:
-        return False
-    return isinstance(exc, BaseException) and is_transient(exc)
-
-
-@task(cache_policy=NO_CACHE, retries=INGEST_RETRIES, retry_delay_seconds=2,
-      retry_condition_fn=_retry_transient)
-def ingest_task(ctx: RunContext, folder: str, reuse_from: str | None) -> str:
-    return ingest_one(ctx, folder, reuse_from)
-
-
-@task(cache_policy=NO_CACHE)
-def stage_task(ctx: RunContext, stage: str):
-    return run_stage(ctx, stage)
-
-
-def _ingest_prefect(ctx: RunContext, plan: dict[str, str]) -> None:
-    futures = [
-        ingest_task.with_options(name=f"ingest-{folder}").submit(ctx, folder, plan.get(folder))
-        for folder in DEPARTMENT_FOLDERS
-    ]
-    errors = []
-    for f in futures:
-        try:
-            f.result()
-        except Exception as exc:
-            errors.append(exc)
-    if errors:
-        raise errors[0]
-
-
-def _stage_prefect(ctx: RunContext, stage: str):
-    return stage_task.with_options(name=stage)(ctx, stage)
-
-
-@flow(name="fangpin-nightly", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=2))
-def nightly(
+def run_untracked(
     inbox: str,
     config: str | None = None,
     as_of: str | None = None,
@@ -598,19 +576,33 @@ def nightly(
     reread: bool = False,
     timezone: str | None = None,
 ) -> str:
-    """The nightly run as a Prefect flow (what `fangpin run` and the scheduled deployment call).
+    """The nightly run without Prefect (what `fangpin run` does when no Prefect server is configured).
 
-    as_of defaults to today in `timezone` (the schedule's, for a deployment), else in
-    the county's configured time zone.
+    The same stages, folders two at a time and the same retries of transient file errors as the
+    Prefect flow (`nightly`); the run is recorded in the warehouse's `runs` table either way. Same
+    parameters as `nightly`.
     """
-    if as_of:
-        d = date.fromisoformat(as_of)
-    else:
-        d = datetime.now(ZoneInfo(timezone)).date() if timezone else None
-    ctx = run_once(Path(inbox), Path(config) if config else None, d, Path(out), reread=reread,
-                   ingest=_ingest_prefect, stage=_stage_prefect)
-    print(one_line(ctx.notes["summary"]))
+    ctx = run_once(Path(inbox), Path(config) if config else None, _as_of_date(as_of, timezone),
+                   Path(out), reread=reread)
     return ctx.run_id
+
+
+def _as_of_date(as_of: str | None, timezone: str | None) -> date | None:
+    """as_of defaults to today in `timezone` (the schedule's, for a deployment), else (None) in the
+    county's configured time zone (run_once)."""
+    if as_of:
+        return date.fromisoformat(as_of)
+    return datetime.now(ZoneInfo(timezone)).date() if timezone else None
+
+
+def __getattr__(name: str):
+    """`nightly` (the Prefect flow) and its tasks live in pipelines.prefect_flow, imported on first
+    use only: Prefect takes over a second to import, which a run without a server never pays."""
+    if name in ("nightly", "ingest_task", "stage_task"):
+        from pipelines import prefect_flow
+
+        return getattr(prefect_flow, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def one_line(summary: dict) -> str:

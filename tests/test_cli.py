@@ -26,7 +26,7 @@ def _failing_nightly(recorded: bool):
 ])
 def test_exit_status_of_a_failed_run(tmp_path, monkeypatch, recorded, flags, status):
     (tmp_path / "inbox").mkdir()
-    monkeypatch.setattr(flow, "nightly", _failing_nightly(recorded))
+    monkeypatch.setattr(flow, "run_untracked", _failing_nightly(recorded))  # no server: no Prefect
     monkeypatch.setenv("PREFECT_API_URL", "")
     res = CliRunner().invoke(app, ["run", "--inbox", str(tmp_path / "inbox"), "--out", str(tmp_path / "out"),
                                    "--as-of", "2026-11-24", *flags])
