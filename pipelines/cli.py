@@ -208,6 +208,7 @@ def run(
         raise typer.Exit(EXIT_NOT_RECORDED)
     from pipelines import flow as fl
 
+    fl.start_docs_worker()  # Great Expectations loads on the other core meanwhile (checks/ge_docs.py)
     entry = fl.nightly if _prefect_server() else fl.run_untracked
     fl.set_progress(_progress)
     fl.last_context = None
@@ -228,6 +229,7 @@ def run(
         return
     finally:
         fl.set_progress(None)
+        fl.stop_docs_worker()
     print_summary(fl.last_context.notes["summary"])
 
 

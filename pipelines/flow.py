@@ -42,6 +42,36 @@ _progress: Callable[[str, dict], None] | None = None
 last_context: RunContext | None = None
 
 
+_docs_worker = None  # a Data Docs worker started ahead of the run (start_docs_worker), for run_once
+
+
+def start_docs_worker() -> None:
+    """Start the run's Data Docs worker now, before the run itself (the CLI does, so that GE's import
+    overlaps Prefect's); the next run_once in this thread adopts it. Call from the thread that will
+    run run_once: the worker is stopped by the kernel when that thread ends."""
+    global _docs_worker
+    from checks.ge_docs import DocsWorker
+
+    stop_docs_worker()
+    _docs_worker = DocsWorker()
+
+
+def stop_docs_worker() -> None:
+    """Stop a worker started ahead that no run adopted (the run never started)."""
+    global _docs_worker
+    if _docs_worker is not None:
+        _docs_worker.stop()
+        _docs_worker = None
+
+
+def take_docs_worker():
+    global _docs_worker
+    from checks.ge_docs import DocsWorker
+
+    worker, _docs_worker = _docs_worker, None
+    return worker or DocsWorker()
+
+
 def set_progress(callback: Callable[[str, dict], None] | None) -> None:
     global _progress
     _progress = callback
@@ -284,6 +314,25 @@ def _stage_function(module: str, name: str):
     return fn
 
 
+def _peak_rss_mb() -> float | None:
+    """This process's peak RSS so far (Linux VmHWM), for the per-stage record of where memory went."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _mark(ctx: RunContext, name: str, cpu0: float) -> None:
+    """Record a stage's CPU seconds (all threads of the process: steadier than wall time on a shared
+    machine) and the process's peak RSS once it is done (summary: stage_cpu_seconds, peak_rss_mb)."""
+    with ctx._lock:
+        ctx.notes.setdefault("stage_cpu", {})[name] = round(time.process_time() - cpu0, 3)
+        ctx.notes.setdefault("peak_rss", {})[name] = _peak_rss_mb()
+
+
 def _reports(ctx):
     workbooks = _stage_function("reports.workbooks", "write_township_workbooks")
     scorecard = _stage_function("reports.scorecard", "write_scorecard")
@@ -320,7 +369,7 @@ def run_stage(ctx: RunContext, stage: str):
     """Run one stage, timed."""
     _emit("stage", stage=stage)
     ctx.notes["stage"] = stage
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     try:
         if stage == "reports":
             return _reports(ctx)
@@ -328,6 +377,7 @@ def run_stage(ctx: RunContext, stage: str):
         return _stage_function(module, name)(ctx)
     finally:
         ctx.stage_seconds[stage] = round(ctx.stage_seconds.get(stage, 0) + time.perf_counter() - t0, 3)
+        _mark(ctx, stage, cpu0)
         _emit("stage_done", stage=stage, seconds=ctx.stage_seconds[stage])
 
 
@@ -402,11 +452,9 @@ def run_once(
         )
         store.note_running(con, out, run_id)
         _emit("start", run_id=run_id, as_of=as_of.isoformat(), out=str(out.resolve()))
-        from checks.ge_docs import DocsWorker
-
         # Great Expectations takes seconds to import: its Data Docs worker loads it on the other
         # core while the files are read (checks/ge_docs.py); it dies with this run, however it ends.
-        ctx.notes["docs_worker"] = DocsWorker()
+        ctx.notes["docs_worker"] = take_docs_worker()
         try:
             t0 = time.perf_counter()
             fingerprints: dict = {f: fingerprint_folder(inbox, f) for f in [*DEPARTMENT_FOLDERS, FEEDBACK_FOLDER]}
@@ -418,18 +466,20 @@ def run_once(
             con.execute("UPDATE runs SET fingerprints = ? WHERE run_id = ?",
                         [json.dumps(fingerprints, ensure_ascii=False), run_id])
             store.note_running(con, out, run_id)
-            t0 = time.perf_counter()
+            t0, cpu0 = time.perf_counter(), time.process_time()
             ctx.notes["stage"] = "ingest"
             ingest(ctx, plan)
             resolve_townships(ctx)
             ctx.stage_seconds["ingest"] = round(time.perf_counter() - t0, 3)
+            _mark(ctx, "ingest", cpu0)
             for name in STAGES:
                 stage(ctx, name)
             ctx.notes["stage"] = "publish"
             _finish(ctx, "completed")
-            t0 = time.perf_counter()
+            t0, cpu0 = time.perf_counter(), time.process_time()
             store.publish(con, out, run_id, complete=True)
             ctx.stage_seconds["publish"] = round(time.perf_counter() - t0, 3)
+            _mark(ctx, "publish", cpu0)
             ctx.notes["status"] = "completed"
         except BaseException as exc:
             ctx.notes["status"] = "failed"
@@ -525,6 +575,8 @@ def build_summary(ctx: RunContext, status: str) -> dict:
         "logic_errors_by_rule": logic,
         "feedback": _feedback_summary(ctx),
         "stage_seconds": dict(ctx.stage_seconds),
+        "stage_cpu_seconds": dict(ctx.notes.get("stage_cpu") or {}),
+        "peak_rss_mb": dict(ctx.notes.get("peak_rss") or {}),
         "recovered_runs": ctx.notes.get("recovered", []),
         "config_notices": list(ctx.config.notices),
     })
@@ -553,11 +605,14 @@ def redact(value):
 
 
 def _write_summary(ctx: RunContext) -> None:
-    """summary.json beside the reports, for monitoring: written for failed runs too."""
+    """summary.json beside the reports, for monitoring: written for failed runs too, with the
+    timings (wall, CPU, peak RSS) including publishing, which the runs row cannot hold."""
     summary = ctx.notes.get("summary")
     if summary is None:
         return
-    summary = {**summary, "stage_seconds": dict(ctx.stage_seconds)}
+    summary = {**summary, "stage_seconds": dict(ctx.stage_seconds),
+               "stage_cpu_seconds": dict(ctx.notes.get("stage_cpu") or {}),
+               "peak_rss_mb": dict(ctx.notes.get("peak_rss") or {})}
     ctx.notes["summary"] = summary
     path = Path(ctx.reports_dir) / "summary.json"
     path.parent.mkdir(parents=True, exist_ok=True)
