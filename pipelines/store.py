@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import shutil
@@ -59,14 +60,19 @@ def schema_sql() -> str:
 
 
 def warehouse_tables() -> list[str]:
-    """Table names in DDL order, read from the DDL itself."""
+    """Table names in DDL order, read from the DDL itself (once per process: a run asks often)."""
+    return list(_warehouse_tables())
+
+
+@functools.cache
+def _warehouse_tables() -> tuple[str, ...]:
     con = duckdb.connect()
     con.execute(schema_sql())
     names = [r[0] for r in con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE database_name = 'memory' ORDER BY table_oid"
     ).fetchall()]
     con.close()
-    return names
+    return tuple(names)
 
 
 def store_dir(out: Path) -> Path:
