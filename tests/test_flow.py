@@ -82,6 +82,10 @@ def test_run_records_timings_fingerprints_counts_and_summary(county, tmp_path):
     assert set(on_disk["stage_cpu_seconds"]) >= {"ingest", "reports", "publish"}
     text = json.dumps(on_disk, ensure_ascii=False)
     assert id_number(0) not in text and "户主0" not in text
+    # Data Docs come from the run's worker process (checks/ge_docs.py), rendered before publishing
+    docs = tmp_path / "out" / "reports" / "2026-11-24" / "data_docs"
+    assert (docs / "index.html").exists() and list((docs / "validations" / "health_settlements").rglob("*.html"))
+    assert not [s for s in on_disk["skipped"] if s["kind"] == "report"]
 
 
 def test_unchanged_folders_are_copied_not_reread(county, tmp_path):
