@@ -328,10 +328,16 @@ def province_figures(root: Path, as_of: str) -> None:
     print("  sampled every 0.2 s, the run's process + its Data Docs worker, by stage under way:")
     for name, mb in first["peaks"].items():
         print(f"    {name:16} {mb / 1024:8.2f} GB")
+    if peak.get("end"):
+        print(f"    {'closing':16} {peak['end'] / 1024:8.2f} GB  peak so far once the working database is closed")
     second = fangpin_run(inbox, config if config.exists() else None, out, as_of, fresh=False)
     reused = len(second["summary"].get("reused", {}))
     print(f"  second night      {second['wall']:8.1f} s   {second['wall'] / wall:6.1%} of the first"
-          f" (target ≤ 25 %); {reused} department folder(s) copied, not re-read")
+          f" (target ≤ 25 %); {reused} department folder(s) copied, not re-read; CPU {second['cpu']:.0f} s;"
+          f" peak RSS {second['peak_rss_mb'] / 1024:.2f} GB")
+    st2 = second["summary"].get("stage_seconds", {})
+    print("    " + ", ".join(f"{name} {st2.get(name, 0.0):.1f} s" for name in (
+        "ingest", "source_checks", "screening", "logic", "reports", "publish")))
     shutil.rmtree(out, ignore_errors=True)
 
 

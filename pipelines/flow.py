@@ -495,6 +495,7 @@ def run_once(
             ctx.notes.pop("docs_worker").stop()
             con.close()
             store.discard_work(out, run_id)
+            ctx.notes.setdefault("peak_rss", {})["end"] = _peak_rss_mb()
             _write_summary(ctx)
             _emit("done", summary=ctx.notes.get("summary"))
     return ctx
