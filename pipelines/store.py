@@ -43,7 +43,7 @@ SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 SCHEMA_FILES = sorted((SQL_DIR / "schema").glob("*.sql"))
 VIEW_FILES = sorted((SQL_DIR / "views").glob("*.sql"))
 
-DEFAULT_MEMORY_LIMIT = "2GB"  # the whole process stays under 4 GB at province scale (README "Speed")
+DEFAULT_MEMORY_LIMIT = "2GB"  # a province run's own peak stays near 3.4 GB (README "Speed")
 DEFAULT_THREADS = 2
 
 
@@ -87,8 +87,8 @@ def open_work(
     In memory, not a file: appending to an on-disk database was the largest cost of ingest
     (about 4x slower than in memory, measured at province scale). memory_limit / threads
     default to what a 24 GB, 2-core county server can give one run while analysts keep
-    working (2GB, 2: with polars' chunks and Python beside it, a province run's whole process
-    peaks under 4 GB); past the limit DuckDB spills to OUT/.work/<run_id>.tmp/, which
+    working (2GB, 2: with polars' chunks and Python beside it, a province run's own peak stays
+    near 3.4 GB); past the limit DuckDB spills to OUT/.work/<run_id>.tmp/, which
     discard_work removes. OUT/.work/<run_id>.running marks the run as under way (and holds
     its runs row once `note_running` wrote it) so that a killed run is found and recorded.
     """
