@@ -448,3 +448,22 @@ def test_a_department_whose_every_row_is_rejected_still_completes_the_run(tmp_pa
     assert con.execute("SELECT checked, failed FROM source_checks WHERE source_table = 'disability_certificates'"
                        " AND check_code = 'S07' AND township IS NULL").fetchone() == (0, 0)
     con.close()
+
+
+def test_data_docs_that_fail_to_render_are_reported_skipped_and_the_run_goes_on(tmp_path):
+    """The S figures are in source_checks either way; a Data Docs worker that died is named, not fatal."""
+    from types import SimpleNamespace
+
+    from pipelines.config import Config
+    from pipelines.context import RunContext
+
+    class Broken:
+        _sent = True
+
+        def result(self):
+            raise RuntimeError("Data Docs worker failed: MemoryError")
+
+    ctx = RunContext(run_id="r", as_of=AS_OF, inbox=tmp_path, out=tmp_path, config=Config(), con=SimpleNamespace())
+    ctx.notes["docs_worker"] = Broken()
+    assert flow.await_data_docs(ctx) is None
+    assert [s["kind"] for s in ctx.skipped] == ["report"] and "MemoryError" in ctx.skipped[0]["reason"]
