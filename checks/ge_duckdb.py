@@ -1,4 +1,9 @@
-"""Great Expectations over the run's working DuckDB: validate suites in place, render Data Docs.
+"""Great Expectations' own validator over a working DuckDB: the cross-check of checks/ge_docs.py.
+
+A run does not use it: every expectation is computed in DuckDB by one query per table
+(checks/source_checks.py) and GE renders those counts (checks/ge_docs.py). tests/test_source_checks.py
+runs GE's own SQL validation through this bridge on the same tables and holds its unexpected counts
+equal to the run's, so the DuckDB queries cannot drift from what GE's expectations mean.
 
 Why a bridge at all:
 - The working database is a DuckDB *file* held open by the run's connection (ctx.con); a second
@@ -37,8 +42,7 @@ _install_lock = threading.Lock()
 def install_duckdb_result_buffering() -> None:
     """Patch GE's SQL execution engine so results from duckdb survive the connection's close.
 
-    Locked: the flow's preload thread and the source-checks stage may both get here, and a
-    second patch would wrap the first.
+    Locked: two threads may get here at once, and a second patch would wrap the first.
     """
     with _install_lock:
         _install()
@@ -139,15 +143,3 @@ class GeDuckDB:
                 self.context.validation_results_store.set(identifier, validation)
             self.context.build_data_docs(site_names=["fangpin_reports"])
         return {r.suite_name: list(r.results) for r in result.run_results.values()}
-
-
-def preload() -> None:
-    """Import Great Expectations in a background thread (it takes seconds) so that the source-checks
-    stage does not wait for it; call once when a run starts, e.g. while the ingest reads files."""
-    def _load():
-        try:
-            install_duckdb_result_buffering()
-        except Exception:  # the stage imports it again and reports the error there
-            logging.getLogger(__name__).debug("GE preload failed", exc_info=True)
-
-    threading.Thread(target=_load, name="ge-preload", daemon=True).start()

@@ -1,8 +1,9 @@
 """S01–S11: the quality of each department's extract, into `source_checks`.
 
-One GE validation per table (checks/expectations/ declares the suites, checks/ge_duckdb.py runs
-them in DuckDB) gives the whole-extract figures of the row checks S02–S08; one GROUP BY per table
-gives the same checks per township. S01 (required columns) and S10 (duplicates) come from the
+One query per table computes every expectation of its GE suite (checks/expectations/ declares the
+suites) in DuckDB — the whole-extract figures of the row checks S02–S08 and, in the same GROUP BY,
+the same checks per township; Great Expectations records them as the suites' validation results and
+renders the Data Docs (checks/ge_docs.py). S01 (required columns) and S10 (duplicates) come from the
 ingest's bookkeeping (`input_files`), S02 adds the rows rejected for their ID (`rejects`), S09
 (freshness) is one aggregate query, and S11 (volume) compares the loaded rows with the previous
 complete run's (for the roster's households too).
@@ -38,16 +39,19 @@ PER_TOWNSHIP = {"S02", "S03", "S04", "S05", "S06", "S07"}
 
 
 def run_source_checks(ctx: RunContext) -> dict:
-    """Run S01–S11 on every department table; write `source_checks`; return figures per table and code."""
-    from checks.ge_duckdb import GeDuckDB
+    """Run S01–S11 on every department table; write `source_checks`; return figures per table and code.
 
+    Every expectation of a table is computed in DuckDB by one query (with its per-township
+    figures); Great Expectations gets the counts as its suites' validation results and renders
+    the Data Docs (checks/ge_docs.py) — in the run's Data Docs worker when the flow started one
+    (ctx.notes["docs_worker"]; the flow waits for it before publishing), else here.
+    """
     t0 = time.perf_counter()
     con = ctx.cursor()
     create_macros(con)
     rows: list[tuple] = []
-    suites: dict[str, SourceSuite] = {}
     docs_dir = ctx.reports_dir / "data_docs"
-    ge = None
+    payload = {"docs_dir": str(docs_dir), "run_id": ctx.run_id, "as_of": ctx.as_of.isoformat(), "tables": {}}
     for table in department_tables():
         files = _files_of(con, ctx.run_id, table)
         if not ctx.table_present(table):
@@ -58,26 +62,33 @@ def run_source_checks(ctx: RunContext) -> dict:
             else:
                 rows.append((ctx.run_id, table, "S01", None, 0, 0, "未提供"))
             continue
-        suite = build_suite(table, ctx.as_of, ctx.config.headers.get(table))
-        suites[table] = suite
-        if ge is None:
-            ge = GeDuckDB(ctx.con, docs_dir)
-        ge.add(table, suite.gx_suite())
+        headers = ctx.config.headers.get(table)
+        suite = build_suite(table, ctx.as_of, headers)
         rows.extend(_s01(ctx.run_id, table, files))
-    rows.extend(_s11(ctx, con, table) for table in [*department_tables(), "households"])
-    results = ge.run() if ge else {}
-    for table, suite in suites.items():
-        files = _files_of(con, ctx.run_id, table)
-        rows.extend(_row_checks(ctx, con, suite, results.get(table, [])))
+        checks, counts = _row_checks(ctx, con, suite)
+        rows.extend(checks)
+        payload["tables"][table] = {"headers": headers, "counts": counts}
         rows.append(_s09(ctx, con, suite))
         rows.append(_s10(ctx.run_id, table, files))
+    rows.extend(_s11(ctx, con, table) for table in [*department_tables(), "households"])
     _insert(con, rows)
     summary: dict[str, dict[str, dict[str, int]]] = defaultdict(dict)
     for _run, table, code, township, checked, failed, _detail in rows:
         if township is None:
             summary[table][code] = {"checked": int(checked or 0), "failed": int(failed or 0)}
+    docs = None
+    if payload["tables"]:
+        docs = str(docs_dir / "index.html")
+        worker = ctx.notes.get("docs_worker")
+        if worker is not None:
+            worker.submit(payload)
+        else:
+            from checks.ge_docs import render
+
+            render(payload)
     ctx.notes["source_checks_seconds"] = round(time.perf_counter() - t0, 3)
-    return {"tables": dict(summary), "data_docs": str(docs_dir / "index.html") if ge else None}
+    return {"tables": dict(summary), "data_docs": docs,
+            "expectations": {t: e["counts"] for t, e in payload["tables"].items()}}
 
 
 def _insert(con, rows: list[tuple]) -> None:
@@ -153,8 +164,13 @@ def _label(table: str, column: str | None) -> str:
         return column or ""
 
 
-def _row_checks(ctx: RunContext, con, suite: SourceSuite, ge_results: list) -> list[tuple]:
-    """S02–S08: whole extract from GE, per township from one GROUP BY; S02/S03 add their rejects."""
+def _row_checks(ctx: RunContext, con, suite: SourceSuite) -> tuple[list[tuple], dict[str, list[int]]]:
+    """S02–S08 from one query: every expectation of the table counted in DuckDB, whole extract and
+    per township (GROUPING SETS); S02/S03/S05 add their rejects and unparsed cells.
+
+    Returns the source_checks rows and, for Great Expectations, {check key: [rows, checked, failed]}
+    of the whole extract as the expectation sees the loaded table.
+    """
     table = suite.table
     checks = list(suite.checks)
     selects = []
@@ -163,28 +179,23 @@ def _row_checks(ctx: RunContext, con, suite: SourceSuite, ge_results: list) -> l
         selects.append(
             f"count(*) FILTER (WHERE coalesce({ch.checked}, false) AND coalesce({ch.failed}, false)) AS f{i}")
     place = _place_sql(con, table)
-    sql = (f"SELECT grouping(place) AS g, place, {', '.join(selects)}"
+    sql = (f"SELECT grouping(place) AS g, place, count(*) AS n, {', '.join(selects)}"
            f" FROM (SELECT *, {place} AS place FROM {table})"
            " GROUP BY GROUPING SETS ((place), ())")
     per: dict[str | None, tuple] = {}
+    n_rows = 0
     for r in con.execute(sql).fetchall():
         if r[0] == 1:
-            per[None] = r[2:]
+            per[None], n_rows = r[3:], r[2]
         elif r[1] is not None:
-            per[r[1]] = r[2:]
+            per[r[1]] = r[3:]
     total = per.get(None) or tuple(0 for _ in range(2 * len(checks)))
-    ge_failed = _ge_failed(ge_results)
+    counts = {ch.key: [int(n_rows), int(total[2 * i]), int(total[2 * i + 1])] for i, ch in enumerate(checks)}
 
     by_code: dict[str, dict[str | None, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     details: dict[str, list[str]] = defaultdict(list)
     for i, ch in enumerate(checks):
-        checked, sql_failed = total[2 * i], total[2 * i + 1]
-        failed = ge_failed.get(ch.key)
-        if failed is None:
-            log.warning("GE gave no result for %s %s; SQL count used", table, ch.key)
-            failed = sql_failed
-        elif failed != sql_failed:
-            log.warning("GE and SQL disagree on %s %s: %s vs %s", table, ch.key, failed, sql_failed)
+        checked, failed = total[2 * i], total[2 * i + 1]
         by_code[ch.code][None][0] += checked
         by_code[ch.code][None][1] += failed
         if failed:
@@ -208,7 +219,7 @@ def _row_checks(ctx: RunContext, con, suite: SourceSuite, ge_results: list) -> l
             if township is None:
                 detail = "；".join(details[code]) if details[code] else "全部合格"
             out.append((ctx.run_id, table, code, township, checked, failed, detail))
-    return out
+    return out, counts
 
 
 def _id_headers(table: str) -> tuple[str, ...]:
@@ -265,22 +276,6 @@ def _check_label(table: str, ch: Check) -> str:
     if ch.columns:
         return "/".join(_label(table, c) for c in ch.columns)
     return ch.description
-
-
-def _ge_failed(results: list) -> dict[str, int]:
-    """Failed count per check key from GE's expectation results (unexpected rows or values)."""
-    out = {}
-    for r in results:
-        meta = r.expectation_config.meta or {}
-        key = meta.get("key")
-        if not key or (r.exception_info or {}).get("raised_exception"):
-            continue
-        res = r.result or {}
-        if "unexpected_count" in res:  # None on a table with no rows: nothing unexpected
-            out[key] = int(res["unexpected_count"] or 0)
-        elif res.get("observed_value") is not None:
-            out[key] = int(res["observed_value"])
-    return out
 
 
 def _place_sql(con, table: str) -> str:

@@ -19,35 +19,63 @@ EXIT_FAILED = 1      # the run was recorded, as failed — only with --fail-exit
 EXIT_NOT_RECORDED = 2  # no run could be recorded (bad arguments, OUT busy, broken install)
 
 
-def _prefect_in_process() -> None:
-    """Let Prefect run the flow without a separately started server.
+def configured_prefect_url() -> str | None:
+    """The Prefect API URL this run would report to, or None when no server is configured.
 
-    Without a Prefect API URL (environment or profile), start a temporary server for this
-    run (a few seconds), one that dies with this process (pipelines.tempserver). An API URL
-    that does not answer (the nightly server is down) is bypassed rather than failing the run.
+    PREFECT_API_URL in the environment decides (set but empty: none). Without it, Prefect's own
+    settings files may name one (a profile, prefect.toml, .env, pyproject's [tool.prefect]); only
+    when one of them mentions an API URL is Prefect imported to resolve it, so a county machine
+    with no Prefect set up never pays for the import.
     """
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    import httpx
-    from prefect.context import refresh_global_settings_context
+    if "PREFECT_API_URL" in os.environ:
+        return os.environ["PREFECT_API_URL"].strip() or None
+    home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+    candidates = [Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml"),
+                  Path("prefect.toml"), Path(".env"), Path("pyproject.toml")]
+    mentions = False
+    for path in candidates:
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if "PREFECT_API_URL" in text or (path.name in ("prefect.toml", "pyproject.toml")
+                                        and ("[api]" in text or "[tool.prefect.api]" in text)):
+            mentions = True
+    if not mentions:
+        return None
     from prefect.settings import PREFECT_API_URL
 
-    from pipelines import tempserver
+    return PREFECT_API_URL.value() or None
 
-    url = PREFECT_API_URL.value()
-    if url:
-        try:
-            httpx.get(url.rstrip("/") + "/health", timeout=5).raise_for_status()
-            return
-        except Exception:
-            console.print(f"[yellow]Prefect 服务 {url}（PREFECT_API_URL）没有响应，本次改用临时服务运行[/]")
-    console.print("正在为本次运行启动临时 Prefect 服务（需要几秒钟）……")
+
+def _answers(url: str, timeout: float = 3.0) -> bool:
+    import urllib.request
+
     try:
-        os.environ["PREFECT_API_URL"] = tempserver.start()
-    except RuntimeError as exc:
-        console.print(f"[red]{exc}[/]")
-        raise typer.Exit(EXIT_NOT_RECORDED) from None
-    refresh_global_settings_context()  # settings were read at import, before this URL existed
+        with urllib.request.urlopen(url.rstrip("/") + "/health", timeout=timeout) as resp:
+            return resp.status == 200
+    except Exception:
+        return False
+
+
+def _prefect_server() -> str | None:
+    """The API URL to record this run at as a Prefect flow run, or None to run it untracked.
+
+    No server configured: the run goes ahead in-process without Prefect (it is recorded in the
+    warehouse's runs table as always). A configured server that does not answer (the nightly
+    server is down) is said so and bypassed rather than failing the run.
+    """
+    url = configured_prefect_url()
+    if not url:
+        return None
+    if not _answers(url):
+        console.print(f"[yellow]Prefect 服务 {url}（PREFECT_API_URL）没有响应，本次不经 Prefect 记录运行"
+                      "（运行仍记入数据仓库的运行记录）[/]")
+        return None
+    os.environ["PREFECT_API_URL"] = url
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    return url
 
 
 def _progress(event: str, d: dict) -> None:
@@ -89,7 +117,7 @@ def run(
 ) -> None:
     """运行一次完整的每晚比对，结束时显示运行小结。
     \f
-    Run the whole nightly flow once, in-process.
+    Run the whole nightly flow once, in-process; recorded by Prefect when a server is configured.
 
     Exit status (outputs.md): non-zero only when no run could be recorded (2: bad arguments
     or configuration, inbox missing, another run holding OUT). A run that was recorded exits
@@ -113,17 +141,18 @@ def run(
     _check_config(config)
     from pipelines.store import RunInProgress, lock_is_held
 
-    if lock_is_held(out):  # before starting a Prefect server for nothing
+    if lock_is_held(out):  # before importing anything for nothing
         console.print(str(RunInProgress.on(out)), style="red", markup=False)
         raise typer.Exit(EXIT_NOT_RECORDED)
-    _prefect_in_process()
     from pipelines import flow as fl
 
+    fl.start_docs_worker()  # Great Expectations loads on the other core meanwhile (checks/ge_docs.py)
+    entry = fl.nightly if _prefect_server() else fl.run_untracked
     fl.set_progress(_progress)
     fl.last_context = None
     try:
-        fl.nightly(inbox=str(inbox), config=str(config) if config else None, as_of=as_of,
-                   out=str(out), reread=reread, workers=workers, scheduler=scheduler)
+        entry(inbox=str(inbox), config=str(config) if config else None, as_of=as_of,
+              out=str(out), reread=reread, workers=workers, scheduler=scheduler)
     except RunInProgress as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(EXIT_NOT_RECORDED) from None
@@ -138,6 +167,7 @@ def run(
         return
     finally:
         fl.set_progress(None)
+        fl.stop_docs_worker()
     print_summary(fl.last_context.notes["summary"])
     if fail_exit and fl.last_context.notes.get("status") == "failed":
         raise typer.Exit(EXIT_FAILED)

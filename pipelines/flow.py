@@ -2,9 +2,11 @@
 
 Only wiring lives here; each stage is a plain function of the package that owns it
 (sources/, checks/, reports/), testable without Prefect. `run_once` is the whole run
-as a plain function (tests call it directly); `nightly` is the Prefect flow around it,
-which runs one Prefect task per inbox folder (two at a time) and one per stage, so a
-transient file error is retried by Prefect and the Prefect UI shows where time went.
+as a plain function (tests call it directly; `run_untracked` is it with the flow's
+parameters, for `fangpin run` without a Prefect server); `nightly` (pipelines/prefect_flow.py,
+importable from here) is the Prefect flow around it, which runs one Prefect task per inbox
+folder (two at a time) and one per stage, so a transient file error is retried by Prefect and
+the Prefect UI shows where time went. This module never imports Prefect itself.
 """
 
 from __future__ import annotations
@@ -23,10 +25,6 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from prefect import flow, task
-from prefect.cache_policies import NO_CACHE
-from prefect.task_runners import ThreadPoolTaskRunner
-
 from checks.source_checks import volume_drops
 from core.config import Config, load_config
 from core.context import RunContext
@@ -42,6 +40,36 @@ INGEST_RETRIES = 2
 _progress: Callable[[str, dict], None] | None = None
 # The context of the run in progress or last run in this process, for the CLI's summary on failure.
 last_context: RunContext | None = None
+
+
+_docs_worker = None  # a Data Docs worker started ahead of the run (start_docs_worker), for run_once
+
+
+def start_docs_worker() -> None:
+    """Start the run's Data Docs worker now, before the run itself (the CLI does, so that GE's import
+    overlaps Prefect's); the next run_once in this thread adopts it. Call from the thread that will
+    run run_once: the worker is stopped by the kernel when that thread ends."""
+    global _docs_worker
+    from checks.ge_docs import DocsWorker
+
+    stop_docs_worker()
+    _docs_worker = DocsWorker()
+
+
+def stop_docs_worker() -> None:
+    """Stop a worker started ahead that no run adopted (the run never started)."""
+    global _docs_worker
+    if _docs_worker is not None:
+        _docs_worker.stop()
+        _docs_worker = None
+
+
+def take_docs_worker():
+    global _docs_worker
+    from checks.ge_docs import DocsWorker
+
+    worker, _docs_worker = _docs_worker, None
+    return worker or DocsWorker()
 
 
 def set_progress(callback: Callable[[str, dict], None] | None) -> None:
@@ -295,10 +323,45 @@ def _stage_function(module: str, name: str):
     return fn
 
 
+def _peak_rss_mb() -> float | None:
+    """This process's peak RSS so far (Linux VmHWM), for the per-stage record of where memory went."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _mark(ctx: RunContext, name: str, cpu0: float) -> None:
+    """Record a stage's CPU seconds (all threads of the process: steadier than wall time on a shared
+    machine) and the process's peak RSS once it is done (summary: stage_cpu_seconds, peak_rss_mb)."""
+    with ctx._lock:
+        ctx.notes.setdefault("stage_cpu", {})[name] = round(time.process_time() - cpu0, 3)
+        ctx.notes.setdefault("peak_rss", {})[name] = _peak_rss_mb()
+
+
 def _reports(ctx):
     workbooks = _stage_function("reports.workbooks", "write_township_workbooks")
     scorecard = _stage_function("reports.scorecard", "write_scorecard")
-    return {"workbooks": workbooks(ctx), "scorecard": scorecard(ctx)}
+    return {"workbooks": workbooks(ctx), "scorecard": scorecard(ctx), "data_docs": await_data_docs(ctx)}
+
+
+def await_data_docs(ctx: RunContext) -> str | None:
+    """Wait for the Data Docs worker the source checks handed their results to (checks/ge_docs.py).
+
+    Data Docs that could not be rendered are reported as skipped (the S figures are in
+    source_checks and the scorecard either way); the run goes on.
+    """
+    worker = ctx.notes.get("docs_worker")
+    if worker is None or not getattr(worker, "_sent", False):
+        return None
+    try:
+        return worker.result()["index"]
+    except Exception as exc:
+        ctx.skip("report", "data_docs", f"Great Expectations Data Docs 未生成：{exc}")
+        return None
 
 
 STAGE_FUNCTIONS = {
@@ -316,7 +379,7 @@ def run_stage(ctx: RunContext, stage: str):
     """Run one stage, timed."""
     _emit("stage", stage=stage)
     ctx.notes["stage"] = stage
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     try:
         if stage == "reports":
             return _reports(ctx)
@@ -324,6 +387,7 @@ def run_stage(ctx: RunContext, stage: str):
         return _stage_function(module, name)(ctx)
     finally:
         ctx.stage_seconds[stage] = round(ctx.stage_seconds.get(stage, 0) + time.perf_counter() - t0, 3)
+        _mark(ctx, stage, cpu0)
         _emit("stage_done", stage=stage, seconds=ctx.stage_seconds[stage])
 
 
@@ -399,9 +463,9 @@ def run_once(
         )
         store.note_running(con, out, run_id)
         _emit("start", run_id=run_id, as_of=as_of.isoformat(), out=str(out.resolve()))
-        from checks.ge_duckdb import preload
-
-        preload()  # Great Expectations takes seconds to import: let it load while the files are read
+        # Great Expectations takes seconds to import: its Data Docs worker loads it on the other
+        # core while the files are read (checks/ge_docs.py); it dies with this run, however it ends.
+        ctx.notes["docs_worker"] = take_docs_worker()
         try:
             t0 = time.perf_counter()
             fingerprints: dict = {f: fingerprint_folder(inbox, f) for f in [*DEPARTMENT_FOLDERS, FEEDBACK_FOLDER]}
@@ -413,7 +477,7 @@ def run_once(
             con.execute("UPDATE runs SET fingerprints = ? WHERE run_id = ?",
                         [json.dumps(fingerprints, ensure_ascii=False), run_id])
             store.note_running(con, out, run_id)
-            t0 = time.perf_counter()
+            t0, cpu0 = time.perf_counter(), time.process_time()
             ctx.notes["stage"] = "ingest"
             ingest(ctx, plan)
             _stage_function("sources.ingest", "list_stray")(ctx, {*ctx.notes["folder_tables"], FEEDBACK_FOLDER})
@@ -422,14 +486,16 @@ def run_once(
             missing = incomplete_inbox(ctx)
             if missing:
                 raise IncompleteInbox(missing)
+            _mark(ctx, "ingest", cpu0)
             for name in STAGES:
                 stage(ctx, name)
             ctx.notes["stage"] = "publish"
             _finish(ctx, "completed")
             _write_summary(ctx)  # inside the reports, so they publish together
-            t0 = time.perf_counter()
+            t0, cpu0 = time.perf_counter(), time.process_time()
             store.publish(con, out, run_id, complete=True, reports=ctx.reports_dir)
             ctx.stage_seconds["publish"] = round(time.perf_counter() - t0, 3)
+            _mark(ctx, "publish", cpu0)
             ctx.notes["status"] = "completed"
         except BaseException as exc:
             ctx.notes["status"] = "failed"
@@ -444,9 +510,11 @@ def run_once(
             if not expected:
                 raise
         finally:
+            ctx.notes.pop("docs_worker").stop()
             con.close()
             ctx.notes.pop("reports_build", None)  # published, or discarded with the run's work
             store.discard_work(out, run_id)
+            ctx.notes.setdefault("peak_rss", {})["end"] = _peak_rss_mb()
             _write_summary(ctx)
             _emit("done", summary=ctx.notes.get("summary"))
     return ctx
@@ -575,6 +643,8 @@ def build_summary(ctx: RunContext, status: str) -> dict:
         "logic_errors_by_rule": logic,
         "feedback": _feedback_summary(ctx),
         "stage_seconds": dict(ctx.stage_seconds),
+        "stage_cpu_seconds": dict(ctx.notes.get("stage_cpu") or {}),
+        "peak_rss_mb": dict(ctx.notes.get("peak_rss") or {}),
         "recovered_runs": ctx.notes.get("recovered", []),
         "config_notices": list(ctx.config.notices),
         "files_truncated": [f for (f,) in con.execute(
@@ -607,11 +677,14 @@ def redact(value):
 
 def _write_summary(ctx: RunContext) -> None:
     """summary.json beside the reports, for monitoring: written for failed runs too (a failed run
-    writes only this file into OUT/reports/<as-of>/, never a workbook)."""
+    writes only this file into OUT/reports/<as-of>/, never a workbook), with the timings (wall, CPU,
+    peak RSS) including publishing, which the runs row cannot hold."""
     summary = ctx.notes.get("summary")
     if summary is None:
         return
-    summary = {**summary, "stage_seconds": dict(ctx.stage_seconds)}
+    summary = {**summary, "stage_seconds": dict(ctx.stage_seconds),
+               "stage_cpu_seconds": dict(ctx.notes.get("stage_cpu") or {}),
+               "peak_rss_mb": dict(ctx.notes.get("peak_rss") or {})}
     ctx.notes["summary"] = summary
     path = Path(ctx.reports_dir) / "summary.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -620,48 +693,9 @@ def _write_summary(ctx: RunContext) -> None:
     tmp.replace(path)
 
 
-# ---------------------------------------------------------------- Prefect
+# ---------------------------------------------------------------- entry points
 
-def _retry_transient(task_, task_run, state) -> bool:
-    try:
-        exc = state.result(raise_on_failure=False)
-    except Exception:
-        return False
-    return isinstance(exc, BaseException) and is_transient(exc)
-
-
-@task(cache_policy=NO_CACHE, retries=INGEST_RETRIES, retry_delay_seconds=2,
-      retry_condition_fn=_retry_transient)
-def ingest_task(ctx: RunContext, folder: str, reuse_from: str | None) -> str:
-    return ingest_one(ctx, folder, reuse_from)
-
-
-@task(cache_policy=NO_CACHE)
-def stage_task(ctx: RunContext, stage: str):
-    return run_stage(ctx, stage)
-
-
-def _ingest_prefect(ctx: RunContext, plan: dict[str, str]) -> None:
-    futures = [
-        ingest_task.with_options(name=f"ingest-{folder}").submit(ctx, folder, plan.get(folder))
-        for folder in DEPARTMENT_FOLDERS
-    ]
-    errors = []
-    for f in futures:
-        try:
-            f.result()
-        except Exception as exc:
-            errors.append(exc)
-    if errors:
-        raise errors[0]
-
-
-def _stage_prefect(ctx: RunContext, stage: str):
-    return stage_task.with_options(name=stage)(ctx, stage)
-
-
-@flow(name="fangpin-nightly", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=2))
-def nightly(
+def run_untracked(
     inbox: str,
     config: str | None = None,
     as_of: str | None = None,
@@ -671,27 +705,38 @@ def nightly(
     workers: int | None = None,
     scheduler: str | None = None,
 ) -> str:
-    """The nightly run as a Prefect flow (what `fangpin run` and the scheduled deployment call).
+    """The nightly run without Prefect (what `fangpin run` does when no Prefect server is configured).
 
-    as_of defaults to today in `timezone` (the schedule's, for a deployment), else in
-    the county's configured time zone.
+    The same stages, folders two at a time and the same retries of transient file errors as the
+    Prefect flow (`nightly`); the run is recorded in the warehouse's `runs` table either way. Same
+    parameters as `nightly`.
     """
-    if as_of:
-        d = date.fromisoformat(as_of)
-    else:
-        d = datetime.now(ZoneInfo(timezone)).date() if timezone else None
     # County fan-out on Dask when workers / scheduler / [cluster] ask for it (pipelines/fanout.py).
     from pipelines import fanout
 
-    with fanout.executor(config, workers, scheduler, _ingest_prefect, _stage_prefect) as fo:
-        ctx = run_once(Path(inbox), Path(config) if config else None, d, Path(out), reread=reread,
-                       ingest=fo.ingest if fo else _ingest_prefect, stage=fo.stage if fo else _stage_prefect)
-    print(one_line(ctx.notes["summary"]))
-    if ctx.notes.get("status") == "failed":  # recorded as failed, said why: the flow run fails too
-        from prefect.states import Failed
-
-        return Failed(message=ctx.notes.get("error") or "failed")
+    with fanout.executor(config, workers, scheduler, _ingest_plain, _stage_plain) as fo:
+        ctx = run_once(Path(inbox), Path(config) if config else None, _as_of_date(as_of, timezone),
+                       Path(out), reread=reread, ingest=fo.ingest if fo else None,
+                       stage=fo.stage if fo else None)
     return ctx.run_id
+
+
+def _as_of_date(as_of: str | None, timezone: str | None) -> date | None:
+    """as_of defaults to today in `timezone` (the schedule's, for a deployment), else (None) in the
+    county's configured time zone (run_once)."""
+    if as_of:
+        return date.fromisoformat(as_of)
+    return datetime.now(ZoneInfo(timezone)).date() if timezone else None
+
+
+def __getattr__(name: str):
+    """`nightly` (the Prefect flow) and its tasks live in pipelines.prefect_flow, imported on first
+    use only: Prefect takes over a second to import, which a run without a server never pays."""
+    if name in ("nightly", "ingest_task", "stage_task"):
+        from pipelines import prefect_flow
+
+        return getattr(prefect_flow, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def one_line(summary: dict) -> str:

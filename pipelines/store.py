@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import shutil
@@ -43,7 +44,7 @@ SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 SCHEMA_FILES = sorted((SQL_DIR / "schema").glob("*.sql"))
 VIEW_FILES = sorted((SQL_DIR / "views").glob("*.sql"))
 
-DEFAULT_MEMORY_LIMIT = "4GB"
+DEFAULT_MEMORY_LIMIT = "2GB"  # a province run's own peak stays near 3.4 GB (README "Speed")
 DEFAULT_THREADS = 2
 
 
@@ -68,14 +69,19 @@ def schema_sql() -> str:
 
 
 def warehouse_tables() -> list[str]:
-    """Table names in DDL order, read from the DDL itself."""
+    """Table names in DDL order, read from the DDL itself (once per process: a run asks often)."""
+    return list(_warehouse_tables())
+
+
+@functools.cache
+def _warehouse_tables() -> tuple[str, ...]:
     con = duckdb.connect()
     con.execute(schema_sql())
     names = [r[0] for r in con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE database_name = 'memory' ORDER BY table_oid"
     ).fetchall()]
     con.close()
-    return names
+    return tuple(names)
 
 
 def store_dir(out: Path) -> Path:
@@ -90,7 +96,8 @@ def open_work(
     In memory, not a file: appending to an on-disk database was the largest cost of ingest
     (about 4x slower than in memory, measured at province scale). memory_limit / threads
     default to what a 24 GB, 2-core county server can give one run while analysts keep
-    working (4GB, 2); past the limit DuckDB spills to OUT/.work/<run_id>.tmp/, which
+    working (2GB, 2: with polars' chunks and Python beside it, a province run's own peak stays
+    near 3.4 GB); past the limit DuckDB spills to OUT/.work/<run_id>.tmp/, which
     discard_work removes. OUT/.work/<run_id>.running marks the run as under way (and holds
     its runs row once `note_running` wrote it) so that a killed run is found and recorded.
     """

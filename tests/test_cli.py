@@ -26,7 +26,7 @@ def _failing_nightly(recorded: bool):
 ])
 def test_exit_status_of_a_failed_run(tmp_path, monkeypatch, recorded, flags, status):
     (tmp_path / "inbox").mkdir()
-    monkeypatch.setattr(flow, "nightly", _failing_nightly(recorded))
+    monkeypatch.setattr(flow, "run_untracked", _failing_nightly(recorded))  # no server: no Prefect
     monkeypatch.setenv("PREFECT_API_URL", "")
     res = CliRunner().invoke(app, ["run", "--inbox", str(tmp_path / "inbox"), "--out", str(tmp_path / "out"),
                                    "--as-of", "2026-11-24", *flags])
@@ -41,3 +41,45 @@ def test_bad_date_or_missing_inbox_records_nothing_and_exits_non_zero(tmp_path):
     (tmp_path / "inbox").mkdir()
     res = CliRunner().invoke(app, ["run", "--inbox", str(tmp_path / "inbox"), "--as-of", "2026-13-01"])
     assert res.exit_code == EXIT_NOT_RECORDED
+
+
+def test_without_a_prefect_server_the_run_never_imports_prefect(tmp_path):
+    """No PREFECT_API_URL, no Prefect settings file: the run is recorded in the warehouse, untracked,
+    and neither Prefect nor a temporary server is started (its import alone took seconds)."""
+    import os
+    import subprocess
+    import sys
+
+    from flow_inbox import make_inbox
+
+    inbox = make_inbox(tmp_path, households=10, settlements=10)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from pipelines.cli import app\n"
+        f"res = CliRunner().invoke(app, ['run', '--inbox', {str(inbox)!r}, '--out', {str(tmp_path / 'out')!r},"
+        f" '--config', {str(tmp_path / 'fangpin.toml')!r}, '--as-of', '2026-11-24'])\n"
+        "assert res.exit_code == 0 and 'completed run' in res.output, res.output\n"
+        "print('prefect imported:', any(m == 'prefect' or m.startswith('prefect.') for m in sys.modules))\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "prefect imported: False" in res.stdout
+    assert not (tmp_path / "prefect-home").exists()
+
+
+def test_a_configured_server_comes_from_the_environment_or_a_prefect_profile(tmp_path, monkeypatch):
+    from pipelines.cli import configured_prefect_url
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.delenv("PREFECT_PROFILES_PATH", raising=False)
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "home"))
+    assert configured_prefect_url() is None
+    monkeypatch.setenv("PREFECT_API_URL", "")
+    assert configured_prefect_url() is None
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4300/api")
+    assert configured_prefect_url() == "http://127.0.0.1:4300/api"

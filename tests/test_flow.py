@@ -78,9 +78,15 @@ def test_run_records_timings_fingerprints_counts_and_summary(county, tmp_path):
     assert on_disk["as_of"] == "2026-11-24"
     assert on_disk["sources"]["households"]["rows_loaded"] == 40
     assert set(on_disk["stage_seconds"]) >= {"ingest", "publish"}
-    assert on_disk == {**json.loads(summary), "stage_seconds": on_disk["stage_seconds"]}
+    timings = ("stage_seconds", "stage_cpu_seconds", "peak_rss_mb")  # summary.json's include publishing
+    assert on_disk == {**json.loads(summary), **{k: on_disk[k] for k in timings}}
+    assert set(on_disk["stage_cpu_seconds"]) >= {"ingest", "reports", "publish"}
     text = json.dumps(on_disk, ensure_ascii=False)
     assert id_number(0) not in text and "户主0" not in text
+    # Data Docs come from the run's worker process (checks/ge_docs.py), rendered before publishing
+    docs = tmp_path / "out" / "reports" / "2026-11-24" / "data_docs"
+    assert (docs / "index.html").exists() and list((docs / "validations" / "health_settlements").rglob("*.html"))
+    assert not [s for s in on_disk["skipped"] if s["kind"] == "report"]
 
 
 def test_unchanged_folders_are_copied_not_reread(county, tmp_path):
@@ -303,13 +309,14 @@ def test_a_run_killed_mid_ingest_leaves_the_warehouse_as_it_was(tmp_path):
         assert any("✓ 读取" in line for line in seen), "".join(seen)
         assert not any("health_insurance" in line for line in seen), "settlements already read: kill came late"
         assert list((out / ".work").glob("*.running")), "the run is building in .work/"
-        (server,) = _children(proc.pid, "prefect.server.api.server:create_app")
+        assert not _children(proc.pid, "prefect.server"), "no Prefect server without PREFECT_API_URL"
+        (worker,) = _children(proc.pid, "checks.ge_docs")
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         deadline = time.monotonic() + 30
-        while Path(f"/proc/{server}").exists() and time.monotonic() < deadline:
+        while Path(f"/proc/{worker}").exists() and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert not Path(f"/proc/{server}").exists(), "the temporary Prefect server outlived the killed run"
+        assert not Path(f"/proc/{worker}").exists(), "the Data Docs worker outlived the killed run"
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -449,3 +456,22 @@ def test_a_department_whose_every_row_is_rejected_still_completes_the_run(tmp_pa
     assert con.execute("SELECT checked, failed FROM source_checks WHERE source_table = 'disability_certificates'"
                        " AND check_code = 'S07' AND township IS NULL").fetchone() == (0, 0)
     con.close()
+
+
+def test_data_docs_that_fail_to_render_are_reported_skipped_and_the_run_goes_on(tmp_path):
+    """The S figures are in source_checks either way; a Data Docs worker that died is named, not fatal."""
+    from types import SimpleNamespace
+
+    from core.config import Config
+    from core.context import RunContext
+
+    class Broken:
+        _sent = True
+
+        def result(self):
+            raise RuntimeError("Data Docs worker failed: MemoryError")
+
+    ctx = RunContext(run_id="r", as_of=AS_OF, inbox=tmp_path, out=tmp_path, config=Config(), con=SimpleNamespace())
+    ctx.notes["docs_worker"] = Broken()
+    assert flow.await_data_docs(ctx) is None
+    assert [s["kind"] for s in ctx.skipped] == ["report"] and "MemoryError" in ctx.skipped[0]["reason"]

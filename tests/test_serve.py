@@ -17,6 +17,7 @@ import httpx
 from flow_inbox import make_inbox
 
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _free_port() -> int:
@@ -80,16 +81,21 @@ def test_serve_registers_the_cron_deployment_and_runs_it_through_a_real_server(t
     port = _free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(PREFECT_HOME=str(tmp_path / "prefect-home"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
-               PREFECT_UI_ENABLED="false")
+    env.update(PREFECT_HOME=str(tmp_path / "prefect-home"), PREFECT_SERVER_ANALYTICS_ENABLED="false")
     server_log, serve_log = tmp_path / "server.log", tmp_path / "serve.log"
     procs = []
     try:
+        # `make server` on a port that is not 4200: the server, its state under PREFECT_HOME, and
+        # a UI that talks to this port's API (not to 4200's).
         server = subprocess.Popen(
-            [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            ["make", "-s", "-C", str(ROOT), "server", f"PREFECT_PORT={port}",
+             f"PREFECT_HOME={tmp_path / 'prefect-home'}"],
             env=env, cwd=tmp_path, stdout=server_log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
         procs.append((server, server_log))
-        _poll(lambda: httpx.get(f"{api}/health", timeout=2).status_code == 200, 90, "prefect server", procs)
+        _poll(lambda: httpx.get(f"{api}/health", timeout=2).status_code == 200, 120, "prefect server", procs)
+        ui = _poll(lambda: httpx.get(f"http://127.0.0.1:{port}/ui-settings", timeout=5).json(), 60, "UI", procs)
+        assert ui["api_url"] == api
+        assert (tmp_path / "prefect-home" / "prefect.db").exists()
 
         serve = subprocess.Popen(
             [str(BIN / "fangpin"), "serve", "--inbox", str(inbox), "--out", str(out),
@@ -126,6 +132,20 @@ def test_serve_registers_the_cron_deployment_and_runs_it_through_a_real_server(t
         assert con.execute("SELECT status, as_of_date::VARCHAR FROM runs").fetchall() == [("completed", "2026-11-24")]
         assert con.execute("SELECT count(*) FROM households").fetchone()[0] == 20
         con.close()
+
+        # `fangpin run` with this server configured is recorded there as a flow run, and Prefect's own
+        # commands list runs and deployments (Prefect 3.8.8 with FastAPI 0.154 crashed here: 422).
+        client_env = {**env, "PREFECT_API_URL": api}
+        res = subprocess.run([str(BIN / "fangpin"), "run", "--inbox", str(inbox), "--out", str(out),
+                              "--config", str(tmp_path / "fangpin.toml"), "--as-of", "2026-11-25"],
+                             env=client_env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert res.returncode == 0 and "completed run" in res.stdout, res.stdout + res.stderr
+        runs = _api("POST", f"{api}/flow_runs/filter", json={}).json()  # and the schedule's upcoming ones
+        assert sum(r["state_type"] == "COMPLETED" for r in runs) == 2
+        for args, shown in ((["flow-run", "ls"], "fangpin-nightly"), (["deployment", "ls"], "fangpin-nightly/nightly")):
+            res = subprocess.run([str(BIN / "prefect"), *args], env={**client_env, "COLUMNS": "200"},
+                                 capture_output=True, text=True, timeout=120)
+            assert res.returncode == 0 and shown in res.stdout, res.stdout + res.stderr
     finally:
         for proc, _ in reversed(procs):
             _stop(proc)
