@@ -39,6 +39,9 @@ from core.context import RunContext
 from sources.spec import department_specs, header_key, spec_for_table
 
 log = logging.getLogger(__name__)
+# Splink's own warnings (levels it could not train on a small county) are English lines for a
+# model-builder, not for the county officer's terminal; its errors still show.
+logging.getLogger("splink").setLevel(logging.ERROR)
 
 # Which reasons of ingest (sources.normalise.id_problem) mean "the ID is lost": every department
 # reject is for its ID, but the check keeps other kinds of rejects (none today) out.
@@ -300,7 +303,7 @@ def train(left: pl.DataFrame, right: pl.DataFrame, model_path: Path) -> dict:
     db = DuckDBAPI(_splink_db())
     linker = Linker([db.register(left.select(FEATURES).to_arrow(), table_name="dept"),
                      db.register(right.select(FEATURES).to_arrow(), table_name="roster")],
-                    settings(), log_level=logging.WARNING)
+                    settings(), log_level=logging.ERROR)
     linker.training.estimate_probability_two_random_records_match(
         [block_on("county", "name_s", "birth")], recall=0.9)
     linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=SEED)
@@ -317,7 +320,7 @@ def predict(left: pl.DataFrame, right: pl.DataFrame, model: dict, threshold: flo
     db = DuckDBAPI(_splink_db())
     linker = Linker([db.register(left.select(FEATURES).to_arrow(), table_name="cand"),
                      db.register(right.select(FEATURES).to_arrow(), table_name="roster")],
-                    model, log_level=logging.WARNING)
+                    model, log_level=logging.ERROR)
     pairs = linker.inference.predict(threshold_match_probability=threshold).as_duckdbpyrelation().pl()
     if not pairs.height:
         return pl.DataFrame(schema={"unique_id": pl.String, "member_uid": pl.String,
