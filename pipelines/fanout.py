@@ -40,6 +40,7 @@ for the year must not skip L24 when the province has them).
 from __future__ import annotations
 
 import contextlib
+import functools
 import resource
 import shutil
 import time
@@ -189,7 +190,9 @@ def county_job(job: dict) -> dict:
 JOB_RETRIES = 2  # a job whose worker died or that raised runs again, twice, before the run fails
 
 
-def _prefect_tasks() -> dict:
+@functools.cache
+def prefect_tasks() -> dict:
+    """The jobs as Prefect tasks, made on first use: a run without Prefect never imports it."""
     from prefect import task
     from prefect.cache_policies import NO_CACHE
 
@@ -197,8 +200,6 @@ def _prefect_tasks() -> dict:
                               retries=JOB_RETRIES, retry_delay_seconds=2, cache_policy=NO_CACHE)
             for fn in (ingest_folder_job, county_job)}
 
-
-PREFECT_TASKS = _prefect_tasks()
 
 
 def prefect_is_tracking() -> bool:
@@ -243,7 +244,7 @@ class FanOut:
         if self.runner is None:
             futures = self.client.map(fn, jobs, pure=False, retries=JOB_RETRIES)
             return self.client.gather(futures)
-        prefect_task = PREFECT_TASKS[fn.__name__]
+        prefect_task = prefect_tasks()[fn.__name__]
         futures = [self.runner.submit(prefect_task.with_options(task_run_name=name), parameters={"job": job})
                    for job, name in zip(jobs, names, strict=True)]
         results, errors = [], []

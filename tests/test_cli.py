@@ -61,7 +61,7 @@ def test_without_a_prefect_server_the_run_never_imports_prefect(tmp_path):
         "from pipelines.cli import app\n"
         f"res = CliRunner().invoke(app, ['run', '--inbox', {str(inbox)!r}, '--out', {str(tmp_path / 'out')!r},"
         f" '--config', {str(tmp_path / 'fangpin.toml')!r}, '--as-of', '2026-11-24'])\n"
-        "assert res.exit_code == 0 and 'completed run' in res.output, res.output\n"
+        "assert res.exit_code == 0 and '运行完成' in res.output, res.output\n"
         "print('prefect imported:', any(m == 'prefect' or m.startswith('prefect.') for m in sys.modules))\n"
     )
     res = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True,

@@ -72,15 +72,15 @@ def both_runs(tmp_path_factory, prefect_harness):
         assert fo is not None and fo.runner is None  # run_once alone: plain Dask futures
         fanned = flow.run_once(root / "inbox", cfg, AS_OF, root / "dask", ingest=fo.ingest, stage=fo.stage)
     # the Prefect flow run: the same jobs as Prefect tasks on prefect_dask's task runner
-    flaky = fanout.PREFECT_TASKS["county_job"].with_options()
+    flaky = fanout.prefect_tasks()["county_job"].with_options()
     flaky.fn = county_job_failing_once
-    real = fanout.PREFECT_TASKS["county_job"]
-    fanout.PREFECT_TASKS["county_job"] = flaky
+    real = fanout.prefect_tasks()["county_job"]
+    fanout.prefect_tasks()["county_job"] = flaky
     try:
         state = flow.nightly(inbox=str(root / "inbox"), config=str(cfg), as_of=AS_OF.isoformat(),
                              out=str(root / "prefect"), workers=2, return_state=True)
     finally:
-        fanout.PREFECT_TASKS["county_job"] = real
+        fanout.prefect_tasks()["county_job"] = real
     tracked = flow.last_context
     assert state.is_completed() and state.result() == tracked.run_id
     task_runs = _prefect_task_runs(state.state_details.flow_run_id)

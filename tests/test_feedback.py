@@ -637,3 +637,43 @@ def test_l26_verified_not_true_is_suppressed_until_a_new_holding(tmp_path):
     got = dict(ctx2.con.execute("SELECT household_id, suppressed FROM logic_errors ORDER BY 1").fetchall())
     assert got == {"H001": True, "H002": False} and result["logic_errors_suppressed"] == 1
     ctx2.con.close()
+
+
+def test_l26_in_the_township_workbook_and_verified_away_the_next_night(tmp_path):
+    """Issue 10: each township's workbook lists its own households' L26 findings only; a returned
+    不属实 (special hardship verified, Ganzi 第五条) moves that household's L26 to 已核实 the next night."""
+    from pipelines.flow import run_once
+    from samplegen.generate import generate
+
+    generate(out=tmp_path / "sample", households=300, seed=7, as_of="2026-11-24")
+    inbox, config, out = tmp_path / "sample" / "inbox", tmp_path / "sample" / "fangpin.toml", tmp_path / "out"
+    first = run_once(inbox, config, date(2026, 11, 24), out)
+    con = warehouse(out)
+    l26 = con.execute("SELECT township, household_id FROM latest_logic_errors WHERE rule_code = 'L26'"
+                      " ORDER BY ALL").fetchall()
+    con.close()
+    assert len({h for _, h in l26}) >= 4
+    by_town: dict[str, set] = {}
+    for town, hh in l26:
+        by_town.setdefault(town, set()).add(hh)
+    for town, households in by_town.items():
+        book = first.reports_dir / "townships" / f"示例县_{town}_2026-11-24.xlsx"
+        shown = {r["户编号"] for r in _sheet_rows(book, "逻辑错误") if str(r["错误规则"]).startswith("L26")}
+        assert shown == households, town
+    town, households = max(by_town.items(), key=lambda kv: len(kv[1]))
+    verified = sorted(households)[0]
+    book = first.reports_dir / "townships" / f"示例县_{town}_2026-11-24.xlsx"
+    (inbox / "feedback").mkdir()
+    fill_like_a_clerk(book, "逻辑错误", {("L26", verified): ("不属实", "张三", "2026-11-30")},
+                      inbox / "feedback" / book.name)
+
+    second = run_once(inbox, config, date(2026, 12, 8), out)
+    book2 = second.reports_dir / "townships" / f"示例县_{town}_2026-12-08.xlsx"
+    listed = {r["户编号"] for r in _sheet_rows(book2, "逻辑错误") if str(r["错误规则"]).startswith("L26")}
+    held = {r["户编号"]: r for r in _sheet_rows(book2, "已核实") if str(r["预警规则"]).startswith("L26")}
+    assert verified not in listed and listed == households - {verified}
+    assert set(held) == {verified} and held[verified]["核实结果"] == "不属实"
+    con = warehouse(out)
+    assert con.execute("SELECT suppressed, verification FROM latest_logic_errors WHERE rule_code = 'L26'"
+                       " AND household_id = ?", [verified]).fetchone() == (True, "不属实")
+    con.close()

@@ -139,7 +139,7 @@ def test_serve_registers_the_cron_deployment_and_runs_it_through_a_real_server(t
         res = subprocess.run([str(BIN / "fangpin"), "run", "--inbox", str(inbox), "--out", str(out),
                               "--config", str(tmp_path / "fangpin.toml"), "--as-of", "2026-11-25"],
                              env=client_env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
-        assert res.returncode == 0 and "completed run" in res.stdout, res.stdout + res.stderr
+        assert res.returncode == 0 and "运行完成" in res.stdout, res.stdout + res.stderr
         runs = _api("POST", f"{api}/flow_runs/filter", json={}).json()  # and the schedule's upcoming ones
         assert sum(r["state_type"] == "COMPLETED" for r in runs) == 2
         for args, shown in ((["flow-run", "ls"], "fangpin-nightly"), (["deployment", "ls"], "fangpin-nightly/nightly")):
