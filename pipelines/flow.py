@@ -711,14 +711,22 @@ def run_untracked(
     Prefect flow (`nightly`); the run is recorded in the warehouse's `runs` table either way. Same
     parameters as `nightly`.
     """
-    # County fan-out on Dask when workers / scheduler / [cluster] ask for it (pipelines/fanout.py).
+    return run_entry(inbox, config, as_of, out, reread, timezone, workers, scheduler,
+                     _ingest_plain, _stage_plain).run_id
+
+
+def run_entry(inbox: str, config: str | None, as_of: str | None, out: str, reread: bool,
+              timezone: str | None, workers: int | None, scheduler: str | None,
+              ingest: Callable, stage: Callable) -> RunContext:
+    """One run from an entry point's plain parameters: fanned out by county on Dask when workers /
+    scheduler / [cluster] ask for it (pipelines/fanout.py), else folders and stages executed by
+    `ingest` / `stage` (plain threads, or Prefect tasks in the Prefect flow)."""
     from pipelines import fanout
 
-    with fanout.executor(config, workers, scheduler, _ingest_plain, _stage_plain) as fo:
-        ctx = run_once(Path(inbox), Path(config) if config else None, _as_of_date(as_of, timezone),
-                       Path(out), reread=reread, ingest=fo.ingest if fo else None,
-                       stage=fo.stage if fo else None)
-    return ctx.run_id
+    with fanout.executor(config, workers, scheduler, ingest, stage) as fo:
+        return run_once(Path(inbox), Path(config) if config else None, _as_of_date(as_of, timezone),
+                        Path(out), reread=reread, ingest=fo.ingest if fo else ingest,
+                        stage=fo.stage if fo else stage)
 
 
 def _as_of_date(as_of: str | None, timezone: str | None) -> date | None:

@@ -7,8 +7,6 @@ run without a server (pipelines.flow.run_untracked) never imports Prefect.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -17,11 +15,10 @@ from core.context import RunContext
 from pipelines.flow import (
     DEPARTMENT_FOLDERS,
     INGEST_RETRIES,
-    _as_of_date,
     ingest_one,
     is_transient,
     one_line,
-    run_once,
+    run_entry,
     run_stage,
 )
 
@@ -80,13 +77,7 @@ def nightly(
     as_of defaults to today in `timezone` (the schedule's, for a deployment), else in
     the county's configured time zone.
     """
-    # County fan-out on Dask when workers / scheduler / [cluster] ask for it (pipelines/fanout.py).
-    from pipelines import fanout
-
-    with fanout.executor(config, workers, scheduler, _ingest_prefect, _stage_prefect) as fo:
-        ctx = run_once(Path(inbox), Path(config) if config else None, _as_of_date(as_of, timezone), Path(out),
-                       reread=reread, ingest=fo.ingest if fo else _ingest_prefect,
-                       stage=fo.stage if fo else _stage_prefect)
+    ctx = run_entry(inbox, config, as_of, out, reread, timezone, workers, scheduler, _ingest_prefect, _stage_prefect)
     print(one_line(ctx.notes["summary"]))
     if ctx.notes.get("status") == "failed":  # recorded as failed, said why: the flow run fails too
         from prefect.states import Failed
