@@ -47,7 +47,8 @@ logging.getLogger("splink").setLevel(logging.ERROR)
 # reject is for its ID, but the check keeps other kinds of rejects (none today) out.
 ID_REASONS = ("为空", "无法恢复", "无效")
 TRAINING_ROWS = 20000  # department rows with a valid ID used to train the model (sampled)
-U_PAIRS = 2e6  # random pairs for the u-probabilities
+U_PAIRS = 3e5  # random pairs for the u-probabilities: plenty for a county's few comparison levels,
+# and 2 million cost a 30,000-household county 6 s (tests/test_linkage.py holds the targets)
 SEED = 15
 
 AGREED_LABELS = {  # comparison -> (level label -> plain Chinese)
