@@ -284,7 +284,7 @@ def _place_sql(con, table: str) -> str:
     source_checks has no county column and township names repeat across counties (城关镇), so in
     a province inbox a township is written qualified by its county; the scorecard splits it again.
     """
-    if not any(c.type == "township" for c in spec(table).columns):
+    if not spec(table).placed:
         return "NULL::VARCHAR"  # a register without townships (the 负面清单) has no per-township rows
     counties = con.execute(f"SELECT count(DISTINCT county) FROM {table}").fetchone()[0]
     return "township" if counties <= 1 else "CASE WHEN township IS NOT NULL THEN county || '/' || township END"
@@ -307,7 +307,7 @@ def _add_rejects(ctx, con, suite: SourceSuite, code: str, reason_sql: str, by_co
     or taken as is when it is a canonical name.
     """
     table = suite.table
-    if not any(c.type == "township" for c in spec(table).columns):
+    if not spec(table).placed:
         # a register without townships (the 负面清单): its rejects count for the whole extract only
         (n,) = con.execute(
             f"SELECT count(*) FROM rejects WHERE run_id = ? AND source_table = ? AND {reason_sql}",
@@ -361,10 +361,15 @@ def newest_sql(suite: SourceSuite, as_of: date) -> str | None:
     the as-of date, or its newest year for a yearly extract; None when it has neither."""
     if suite.freshness_year:
         return f"max({suite.freshness_year})"
-    if not suite.freshness:
+    return newest_date_sql(suite.freshness, as_of)
+
+
+def newest_date_sql(columns, as_of: date) -> str | None:
+    """SQL aggregate for the latest of these date columns not after the as-of date (None without any)."""
+    if not columns:
         return None
     day = f"DATE '{as_of.isoformat()}'"
-    return "greatest(" + ", ".join(f"max({c}) FILTER (WHERE {c} <= {day})" for c in suite.freshness) + ")"
+    return "greatest(" + ", ".join(f"max({c}) FILTER (WHERE {c} <= {day})" for c in columns) + ")"
 
 
 def _s09(ctx: RunContext, con, suite: SourceSuite) -> tuple:

@@ -401,17 +401,13 @@ def _newest_expr(table: str, as_of: date) -> tuple[str | None, bool]:
     """(SQL aggregate of the extract's newest date or year, whether it is a year): S09's rule for a
     department table, the latest of its date columns (not after the as-of date) otherwise."""
     from checks.expectations import build_suite
-    from checks.source_checks import newest_sql
+    from checks.source_checks import newest_date_sql, newest_sql
     from sources.spec import department_tables, spec_for_table
 
     if table in department_tables():
         suite = build_suite(table, as_of)
         return newest_sql(suite, as_of), bool(suite.freshness_year)
-    day = f"DATE '{as_of.isoformat()}'"
-    dates = [c.name for c in spec_for_table(table).columns if c.type == "date"]
-    if not dates:
-        return None, False
-    return "greatest(" + ", ".join(f"max({c}) FILTER (WHERE {c} <= {day})" for c in dates) + ")", False
+    return newest_date_sql([c.name for c in spec_for_table(table).columns if c.type == "date"], as_of), False
 
 
 def _freshness(ctx) -> dict[str, list[tuple]]:

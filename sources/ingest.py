@@ -917,7 +917,7 @@ def _single_roster_county(ctx, con) -> str | None:
 
 def _placed_tables() -> list[str]:
     """Department tables that carry a township (the 负面清单 registers do not)."""
-    return [s.table for s in department_specs() if any(c.type == "township" for c in s.columns)]
+    return [s.table for s in department_specs() if s.placed]
 
 
 def _resolve_roster_townships(ctx, con) -> None:

@@ -76,6 +76,11 @@ class Spec:
         return f"{self.department}·{self.title}" if self.department else self.title
 
     @property
+    def placed(self) -> bool:
+        """True when its records carry a township (the 负面清单 registers do not)."""
+        return any(c.type == "township" for c in self.columns)
+
+    @property
     def dated(self) -> bool:
         return bool(self.freshness or self.freshness_year)
 

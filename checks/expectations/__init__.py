@@ -150,7 +150,7 @@ def build_suite(table: str, as_of: date, extra_headers: dict[str, list[str]] | N
         else:
             checks.append(Check(x["code"], x["key"], x["description"], "rows",
                                 checked=x["checked"], failed=f"coalesce({x['failed']}, false)"))
-    if any(c.type == "township" for c in cols):
+    if sp.placed:
         checks.append(Check(
             "S08", "township_resolves", "乡镇能对应到本县乡镇名单", "rows",
             checked="township_raw IS NOT NULL", failed="township IS NULL"))
