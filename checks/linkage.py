@@ -190,7 +190,9 @@ def candidates(ctx: RunContext, con) -> pl.DataFrame:
 
 def _features(df: pl.DataFrame) -> pl.DataFrame:
     """name_s / surname / id15 / birth / gender beside county, township, village."""
-    df = df.with_columns(name_s=pl.col("name").map_elements(simplified, return_dtype=pl.String))
+    names = df.get_column("name").drop_nulls().unique().to_list()  # a province repeats its names
+    df = df.with_columns(name_s=pl.col("name").replace_strict(
+        names, [simplified(n) for n in names], default=None, return_dtype=pl.String))
     extra = _id_features(pl.col("prefix"))
     if "gender" in df.columns:
         extra["gender"] = pl.coalesce(pl.col("gender"), extra["gender"])
@@ -210,8 +212,9 @@ def roster(con) -> pl.DataFrame:
     return _features(df).with_columns(gender=pl.coalesce(pl.col("gender"), _id_features(pl.col("id_number"))["gender"]))
 
 
-def training_rows(con, limit: int = TRAINING_ROWS) -> pl.DataFrame:
-    """Department rows with a valid ID (a sample), their ID cut to 15 digits like a number cell."""
+def training_rows(con, county: str, default_county: str | None, limit: int = TRAINING_ROWS) -> pl.DataFrame:
+    """Department rows of `county` with a valid ID (a sample), their ID cut to 15 digits like a
+    number cell. A row without a county is the run's own county's (as for the candidates)."""
     parts = []
     for spec in department_specs():
         cols = {c.name for c in spec.columns}
@@ -220,15 +223,15 @@ def training_rows(con, limit: int = TRAINING_ROWS) -> pl.DataFrame:
             continue
         town = "township" if "township" in cols else "NULL"
         village = "village" if "village" in cols else "NULL"
-        county = "county" if "county" in cols else "NULL"
-        parts.append(f"SELECT {name} AS name, {ident} AS id_number, {county}::VARCHAR AS county,"
+        where = f"coalesce({'county' if 'county' in cols else 'NULL'}::VARCHAR, $default) = $county"
+        parts.append(f"SELECT {name} AS name, {ident} AS id_number, $county AS county,"
                      f" {town}::VARCHAR AS township, {village}::VARCHAR AS village"
-                     f" FROM {spec.table} WHERE {ident} IS NOT NULL AND {name} IS NOT NULL")
+                     f" FROM {spec.table} WHERE {ident} IS NOT NULL AND {name} IS NOT NULL AND {where}")
     if not parts:
         return pl.DataFrame()
     df = con.execute(
         f"SELECT DISTINCT * FROM ({' UNION ALL '.join(parts)}) USING SAMPLE reservoir({int(limit)} ROWS)"
-        f" REPEATABLE ({SEED})"
+        f" REPEATABLE ({SEED})", {"county": county, "default": default_county}
     ).pl()
     df = df.sort("id_number", "name", "township", "village", nulls_last=True).with_columns(
         prefix=pl.col("id_number").str.slice(0, 15), unique_id=pl.format("t{}", pl.int_range(pl.len())))
@@ -240,8 +243,9 @@ def training_rows(con, limit: int = TRAINING_ROWS) -> pl.DataFrame:
 FEATURES = ["unique_id", "county", "name", "name_s", "surname", "id15", "birth", "gender", "township", "village"]
 
 
-def settings():
-    """The Splink model: five comparisons, blocking within the county."""
+def settings(prior: float | None = None):
+    """The Splink model: five comparisons, blocking within the county; `prior`: the probability
+    that two records of one county are one person (computed by `prior_within_county`)."""
     import splink.comparison_level_library as cll
     from splink import SettingsCreator, block_on
     from splink import comparison_library as cl
@@ -277,6 +281,7 @@ def settings():
 
     return SettingsCreator(
         link_type="link_only",
+        **({"probability_two_random_records_match": prior} if prior else {}),
         unique_id_column_name="unique_id",
         comparisons=[name, id_prefix, exact("gender"), exact("township"), exact("village")],
         blocking_rules_to_generate_predictions=[
@@ -289,24 +294,40 @@ def settings():
     )
 
 
+SPLINK_MEMORY = "1GB"  # Splink's own database, beside the run's (a province's linkage stays small)
+
+
 def _splink_db():
     """An in-memory DuckDB for Splink that may not install or load any extension (offline)."""
-    con = duckdb.connect()
+    con = duckdb.connect(config={"memory_limit": SPLINK_MEMORY, "threads": 2})
     con.execute("SET autoinstall_known_extensions = false")
     con.execute("SET autoload_known_extensions = false")
     return con
 
 
-def train(left: pl.DataFrame, right: pl.DataFrame, model_path: Path) -> dict:
+def prior_within_county(left: pl.DataFrame, right: pl.DataFrame, recall: float = 0.9) -> float:
+    """The chance that a department row and a roster member of one county are one person.
+
+    As Splink's estimate from the rule county + name + birth date (assumed to find `recall` of
+    the true pairs), but over the pairs within each county: across a province, pairs of two
+    counties are never compared (every blocking rule keeps to the county), so counting them
+    would make the prior a hundred times too small and a province link less than a county's.
+    """
+    keys = ["county", "name_s", "birth"]
+    hits = left.drop_nulls(keys).join(right.drop_nulls(keys).select(keys), on=keys).height
+    pairs = left.group_by("county").len().join(right.group_by("county").len(), on="county").select(
+        (pl.col("len") * pl.col("len_right")).sum()).item() or 0
+    return min(max(hits / recall / pairs, 1e-9), 0.5) if pairs else 1e-6
+
+
+def train(left: pl.DataFrame, right: pl.DataFrame, model_path: Path, prior: float) -> dict:
     """Fit the model on `left` (department rows) against `right` (roster members); save it."""
     from splink import DuckDBAPI, Linker, block_on
 
     db = DuckDBAPI(_splink_db())
     linker = Linker([db.register(left.select(FEATURES).to_arrow(), table_name="dept"),
                      db.register(right.select(FEATURES).to_arrow(), table_name="roster")],
-                    settings(), log_level=logging.ERROR)
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("county", "name_s", "birth")], recall=0.9)
+                    settings(prior), log_level=logging.ERROR)
     linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=SEED)
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("county", "birth"))
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("county", "name_s", "township"))
@@ -314,7 +335,25 @@ def train(left: pl.DataFrame, right: pl.DataFrame, model_path: Path) -> dict:
     return linker.misc.save_model_to_json(str(model_path), overwrite=True)
 
 
-def predict(left: pl.DataFrame, right: pl.DataFrame, model: dict, threshold: float) -> pl.DataFrame:
+def near(members: pl.DataFrame, cand: pl.DataFrame) -> pl.DataFrame:
+    """The members a prediction blocking rule can pair with some candidate (same county and name,
+    village and surname, or birth date): the same pairs as with every member, a province's
+    millions of members cut to thousands."""
+    keep = pl.lit(False)
+    for keys in (["county", "name_s"], ["county", "village", "surname"], ["county", "birth"]):
+        keep = keep | pl.struct(keys).is_in(cand.drop_nulls(keys).select(pl.struct(keys)).to_series().implode())
+    return members.filter(keep)
+
+
+def term_frequencies(*frames: pl.DataFrame) -> pl.DataFrame:
+    """name_s -> its share among the names of every input, as Splink would count it over all the
+    members (not only those `near` the candidates)."""
+    names = pl.concat([f.select("name_s") for f in frames]).drop_nulls()
+    return names.group_by("name_s").len().select("name_s", (pl.col("len") / names.height).alias("tf_name_s"))
+
+
+def predict(left: pl.DataFrame, right: pl.DataFrame, model: dict, threshold: float,
+            tf: pl.DataFrame | None = None) -> pl.DataFrame:
     """Scored pairs (left uid, right uid, probability, agreed) at or above `threshold`."""
     from splink import DuckDBAPI, Linker
 
@@ -322,6 +361,9 @@ def predict(left: pl.DataFrame, right: pl.DataFrame, model: dict, threshold: flo
     linker = Linker([db.register(left.select(FEATURES).to_arrow(), table_name="cand"),
                      db.register(right.select(FEATURES).to_arrow(), table_name="roster")],
                     model, log_level=logging.ERROR)
+    if tf is not None:
+        linker.table_management.register_term_frequency_lookup(
+            db.register(tf.to_arrow(), table_name="tf_name_s"), "name_s")
     pairs = linker.inference.predict(threshold_match_probability=threshold).as_duckdbpyrelation().pl()
     if not pairs.height:
         return pl.DataFrame(schema={"unique_id": pl.String, "member_uid": pl.String,
@@ -367,20 +409,40 @@ def deterministic(cand: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:
                        pl.lit("姓名、出生日期、证件号码前15位、乡镇").alias("agreed"))
 
 
-def link(cand: pl.DataFrame, members: pl.DataFrame, train_left: pl.DataFrame, review: float, accept: float,
+def training_county(cand: pl.DataFrame, members: pl.DataFrame) -> str | None:
+    """The county the model is trained on: the one with the most candidates among those with
+    members. A county's model serves the province: the comparisons' m and u are properties of
+    how records are kept and how names and villages repeat, alike from county to county, and
+    training on one county keeps a province's linkage as quick and small as a county's."""
+    has = members.get_column("county").unique().implode()
+    top = (cand.filter(pl.col("county").is_in(has)).group_by("county").len()
+           .sort(["len", "county"], descending=[True, False]).head(1))
+    return top.item(0, "county") if top.height else None
+
+
+def link(cand: pl.DataFrame, members: pl.DataFrame, train_left, review: float, accept: float,
          model_path: Path) -> tuple[pl.DataFrame, dict]:
-    """All candidate pairs at or above review, with `method` and `accepted`; and timings."""
+    """All candidate pairs at or above review, with `method` and `accepted`; and timings.
+
+    `train_left`: department rows with a valid ID to train on, or a function of the training
+    county giving them."""
     seconds: dict[str, float] = {}
     det = deterministic(cand, members).with_columns(method=pl.lit("deterministic"))
     rest = cand.filter(~pl.col("unique_id").is_in(det["unique_id"].implode()))
     prob = pl.DataFrame(schema={**det.schema})
-    if rest.height and members.height:
+    county = training_county(rest, members) if rest.height and members.height else None
+    if county is not None:
         t0 = time.perf_counter()
-        left = pl.concat([train_left.select(FEATURES), rest.select(FEATURES)]) if train_left.height else rest
-        model = train(left.select(FEATURES), members, model_path)
+        if callable(train_left):
+            train_left = train_left(county)
+        mine = rest.filter(pl.col("county") == county)
+        left = pl.concat([train_left.select(FEATURES), mine.select(FEATURES)]) if train_left.height else mine
+        right = members.filter(pl.col("county") == county)
+        model = train(left.select(FEATURES), right, model_path, prior_within_county(left, right))
         seconds["train"] = round(time.perf_counter() - t0, 3)
         t0 = time.perf_counter()
-        prob = predict(rest, members, model, review).with_columns(method=pl.lit("splink"))
+        tf = term_frequencies(rest, members)
+        prob = predict(rest, near(members, rest), model, review, tf).with_columns(method=pl.lit("splink"))
         seconds["predict"] = round(time.perf_counter() - t0, 3)
     pairs = pl.concat([det, prob.select(det.columns)]).filter(pl.col("match_probability") >= review)
     pairs = pairs.with_columns(
@@ -408,7 +470,8 @@ def run_linkage(ctx: RunContext) -> dict[str, int]:
         counts = {"candidates": cand.height, "accepted": 0, "review": 0}
         if cand.height and members.height:
             model_path = Path(ctx.out) / ".work" / f"{ctx.run_id}.linkage" / "model.json"
-            pairs, s = link(cand, members, training_rows(con), cfg["review"], cfg["accept"], model_path)
+            pairs, s = link(cand, members, lambda county: training_rows(con, county, ctx.config.county),
+                            cfg["review"], cfg["accept"], model_path)
             seconds |= s
             rows = pairs.join(cand.select("unique_id", "source_table", "file", "sheet", "row_number"),
                               on="unique_id").join(
@@ -453,39 +516,55 @@ def linked_rows(con, ctx: RunContext, table: str) -> pl.DataFrame | None:
         return None
     spec = spec_for_table(table)
     ranks = spec.header_ranks(aliases_for(spec, ctx.config.headers))
-    frames = []
+    id_col = person_columns(spec)[0]
+    groups: dict[tuple[str, ...], list] = {}  # rows of one file share their headers: one frame each
     for file, sheet, row_number, id_number, raw in got:
         values = json.loads(raw or "{}")
-        headers = list(values)
+        groups.setdefault(tuple(values), []).append((file, sheet, row_number, id_number, list(values.values())))
+    frames = []
+    for head, rows in groups.items():
+        headers = list(head)
         colmap: dict[str, int] = {}
         best: dict[str, int] = {}
         for j, h in enumerate(headers):
             hit = ranks.get(header_key(h)) or ranks.get(header_key(re.sub(r"_\d+$", "", h)))
             if hit and (hit[0] not in best or hit[1] < best[hit[0]]):
                 colmap[hit[0]], best[hit[0]] = j, hit[1]
-        id_col = person_columns(spec)[0]
         if id_col not in colmap:
             headers.append("证件号码")
             colmap[id_col] = len(headers) - 1
-        cells = [None if v is None else str(v) for v in values.values()] + [None] * (len(headers) - len(values))
-        cells[colmap[id_col]] = id_number
-        body = pl.DataFrame({f"c{j}": [v] for j, v in enumerate(cells)}, schema={f"c{j}": pl.String for j in range(len(cells))})
-        body = body.with_columns(pl.lit(row_number, dtype=pl.Int64).alias("__row"))
+        cells = []
+        for *_, id_number, vals in rows:
+            row = [None if v is None else str(v) for v in vals] + [None] * (len(headers) - len(vals))
+            row[colmap[id_col]] = id_number
+            cells.append(row)
+        body = pl.DataFrame(cells, schema={f"c{j}": pl.String for j in range(len(headers))}, orient="row")
+        body = body.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("__row"))  # index into rows
         loaded, _, _ = normalise_sheet(body, Match(spec, 0, colmap, headers), ctx.as_of, ctx.config.county)
-        frames.append(loaded.with_columns(source_file=pl.lit(file), source_sheet=pl.lit(sheet, dtype=pl.String)))
+        where = pl.DataFrame({"source_row": range(len(rows)), "source_file": [r[0] for r in rows],
+                              "source_sheet": [r[1] for r in rows], "row_number": [r[2] for r in rows]},
+                             schema={"source_row": pl.Int64, "source_file": pl.String, "source_sheet": pl.String,
+                                     "row_number": pl.Int64})
+        frames.append(loaded.join(where, on="source_row", how="left")
+                      .with_columns(pl.col("row_number").alias("source_row")).drop("row_number"))
     return pl.concat(frames, how="diagonal_relaxed") if frames else None
 
 
 def shadow_department_tables(con, ctx: RunContext) -> dict[str, int]:
-    """For each department table with accepted links: a temp table of the same name (this cursor
-    only) holding its normalised rows plus the linked rows, unless a loaded row of the same person
-    already says the same (an extract holding the record twice). Returns {table: rows added}."""
+    """For each department table with accepted links: a temp view of the same name (this cursor
+    only) reading its normalised rows plus the linked rows, unless a loaded row of the same person
+    already says the same (an extract holding the record twice). Returns {table: rows added}.
+
+    A view, not a copy: a province's settlements are millions of rows, its linked rows a few
+    thousand, and a copy per table cost the screening stage gigabytes outside DuckDB's limit."""
     if not (ctx.notes.get("linkage") or {}).get("ran"):
         return {}
     tables = [r[0] for r in con.execute(
         "SELECT DISTINCT source_table FROM record_links WHERE run_id = ? AND accepted ORDER BY 1",
         [ctx.run_id]).fetchall()]
     added: dict[str, int] = {}
+    # "main.<table>" alone would name the view itself (temp.main comes first)
+    db = '"' + con.execute("SELECT current_database()").fetchone()[0].replace('"', '""') + '"'
     for table in tables:
         rows = linked_rows(con, ctx, table)
         if rows is None or not rows.height:
@@ -495,19 +574,18 @@ def shadow_department_tables(con, ctx: RunContext) -> dict[str, int]:
             " AND database_name = current_database() ORDER BY column_index", [table]).fetchall()]
         keep = [c for c in cols if c not in ("run_id", "source_file", "source_sheet", "source_row", "township")]
         rows = rows.with_columns(pl.lit(ctx.run_id).alias("run_id"))
-        con.execute(f"DROP TABLE IF EXISTS temp.main.{table}")
-        con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM main.{table}")
+        drop_shadows(con, [table])
         con.register("_linked_frame", rows.select([c for c in rows.columns if c in cols]))
-        con.execute("CREATE OR REPLACE TEMP TABLE _linked AS SELECT * FROM _linked_frame")
+        con.execute(f"CREATE TEMP TABLE _linked_{table} AS SELECT * FROM _linked_frame")
         con.unregister("_linked_frame")
         if "township" in cols:
-            con.execute(f"""UPDATE _linked SET township = (
-                SELECT any_value(township) FROM main.{table} AS t WHERE t.township_raw = _linked.township_raw)""")
+            con.execute(f"""UPDATE _linked_{table} AS l SET township = (
+                SELECT any_value(township) FROM {db}.main.{table} AS t WHERE t.township_raw = l.township_raw)""")
         same = " AND ".join(f"t.{c} IS NOT DISTINCT FROM l.{c}" for c in keep if c in rows.columns)
-        n = con.execute(f"""INSERT INTO temp.main.{table} BY NAME
-            SELECT * FROM _linked AS l WHERE NOT EXISTS (SELECT 1 FROM main.{table} AS t WHERE {same})""").fetchone()
-        added[table] = int(n[0]) if n else 0
-        con.execute("DROP TABLE IF EXISTS _linked")
+        con.execute(f"DELETE FROM _linked_{table} AS l WHERE EXISTS (SELECT 1 FROM {db}.main.{table} AS t WHERE {same})")
+        added[table] = con.execute(f"SELECT count(*) FROM _linked_{table}").fetchone()[0]
+        con.execute(f"CREATE TEMP VIEW {table} AS SELECT * FROM {db}.main.{table}"
+                    f" UNION ALL BY NAME SELECT * FROM _linked_{table}")
     return added
 
 
@@ -545,4 +623,5 @@ def annotate_hits(con, ctx: RunContext, rules) -> int:
 
 def drop_shadows(con, tables) -> None:
     for table in tables:
-        con.execute(f"DROP TABLE IF EXISTS temp.main.{table}")
+        con.execute(f"DROP VIEW IF EXISTS temp.main.{table}")
+        con.execute(f"DROP TABLE IF EXISTS temp.main._linked_{table}")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib
 import json
 import re
 import secrets
@@ -25,10 +24,13 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from checks import feedback, linkage, logic, screening, source_checks
 from checks.source_checks import volume_drops
 from core.config import Config, load_config
 from core.context import RunContext
 from pipelines import store
+from reports import scorecard, workbooks
+from sources import ingest as ingest_stage
 from sources.spec import inbox_folders
 
 DEPARTMENT_FOLDERS = inbox_folders()
@@ -127,13 +129,12 @@ def fingerprint_folder(inbox: Path, folder: str) -> list[dict]:
     files come and go while someone has a workbook open and say nothing about the data, and a
     symbolic link is never followed.
     """
-    from sources.ingest import list_files
 
     root = Path(inbox) / folder
     if not root.is_dir() or root.is_symlink():
         return []
     files = []
-    for p in list_files(root, Path(inbox))[0]:  # what the ingest reads: no symlink is followed
+    for p in ingest_stage.list_files(root, Path(inbox))[0]:  # what the ingest reads: no symlink is followed
         with p.open("rb") as fh:
             digest = hashlib.file_digest(fh, "sha256").hexdigest()
         files.append({
@@ -292,7 +293,7 @@ def ingest_one(ctx: RunContext, folder: str, reuse_from: str | None) -> str:
             how = f"unchanged since run {reuse_from}: rows copied, not re-read"
             tries = 1
             break
-        _stage_function("sources.ingest", "ingest_folder")(ctx, folder)
+        ingest_stage.ingest_folder(ctx, folder)
         how = "read" + (f" (attempt {attempt + 1})" if attempt else "")
         tries = attempt + 1
         flaky = _transient_unreadable(con, ctx.run_id, folder)
@@ -315,14 +316,6 @@ def is_transient(exc: BaseException) -> bool:
 
 # ---------------------------------------------------------------- stages
 
-def _stage_function(module: str, name: str):
-    """The stage's function. A missing stage is a broken installation: the run fails, loudly."""
-    fn = getattr(importlib.import_module(module), name, None)
-    if fn is None:
-        raise ImportError(f"{module}.{name} is missing: the installation is incomplete")
-    return fn
-
-
 def _peak_rss_mb() -> float | None:
     """This process's peak RSS so far (Linux VmHWM), for the per-stage record of where memory went."""
     try:
@@ -343,9 +336,8 @@ def _mark(ctx: RunContext, name: str, cpu0: float) -> None:
 
 
 def _reports(ctx):
-    workbooks = _stage_function("reports.workbooks", "write_township_workbooks")
-    scorecard = _stage_function("reports.scorecard", "write_scorecard")
-    return {"workbooks": workbooks(ctx), "scorecard": scorecard(ctx), "data_docs": await_data_docs(ctx)}
+    return {"workbooks": workbooks.write_township_workbooks(ctx), "scorecard": scorecard.write_scorecard(ctx),
+            "data_docs": await_data_docs(ctx)}
 
 
 def await_data_docs(ctx: RunContext) -> str | None:
@@ -364,13 +356,13 @@ def await_data_docs(ctx: RunContext) -> str | None:
         return None
 
 
-STAGE_FUNCTIONS = {
-    "source_checks": ("checks.source_checks", "run_source_checks"),
-    "feedback": ("checks.feedback", "read_feedback"),
-    "linkage": ("checks.linkage", "run_linkage"),  # record linkage of rows rejected for their ID (issue 15)
-    "screening": ("checks.screening", "run_screening"),
-    "logic": ("checks.logic", "run_logic"),
-    "apply_feedback": ("checks.feedback", "apply_feedback"),
+STAGE_FUNCTIONS: dict[str, Callable[[RunContext], object]] = {
+    "source_checks": source_checks.run_source_checks,
+    "feedback": feedback.read_feedback,
+    "linkage": linkage.run_linkage,  # record linkage of rows rejected for their ID (issue 15)
+    "screening": screening.run_screening,
+    "logic": logic.run_logic,
+    "apply_feedback": feedback.apply_feedback,
 }
 STAGES = [*STAGE_FUNCTIONS, "reports"]
 
@@ -383,8 +375,7 @@ def run_stage(ctx: RunContext, stage: str):
     try:
         if stage == "reports":
             return _reports(ctx)
-        module, name = STAGE_FUNCTIONS[stage]
-        return _stage_function(module, name)(ctx)
+        return STAGE_FUNCTIONS[stage](ctx)
     finally:
         ctx.stage_seconds[stage] = round(ctx.stage_seconds.get(stage, 0) + time.perf_counter() - t0, 3)
         _mark(ctx, stage, cpu0)
@@ -394,7 +385,7 @@ def run_stage(ctx: RunContext, stage: str):
 def resolve_townships(ctx: RunContext) -> None:
     """sources.ingest.resolve_townships(ctx) once every folder is loaded (copied rows included)."""
     t0 = time.perf_counter()
-    _stage_function("sources.ingest", "resolve_townships")(ctx)
+    ingest_stage.resolve_townships(ctx)
     ctx.stage_seconds["townships"] = round(time.perf_counter() - t0, 3)
 
 
@@ -480,7 +471,7 @@ def run_once(
             t0, cpu0 = time.perf_counter(), time.process_time()
             ctx.notes["stage"] = "ingest"
             ingest(ctx, plan)
-            _stage_function("sources.ingest", "list_stray")(ctx, {*ctx.notes["folder_tables"], FEEDBACK_FOLDER})
+            ingest_stage.list_stray(ctx, {*ctx.notes["folder_tables"], FEEDBACK_FOLDER})
             resolve_townships(ctx)
             ctx.stage_seconds["ingest"] = round(time.perf_counter() - t0, 3)
             missing = incomplete_inbox(ctx)
@@ -587,7 +578,6 @@ def _finish(ctx: RunContext, status: str) -> None:
 
 def build_summary(ctx: RunContext, status: str) -> dict:
     """The end-of-run summary: counts and reasons only, never a name or ID number."""
-    from sources.ingest import TRUNCATED
 
     con = ctx.cursor()
     finished = county_now(ctx.config)
@@ -648,7 +638,7 @@ def build_summary(ctx: RunContext, status: str) -> dict:
         "recovered_runs": ctx.notes.get("recovered", []),
         "config_notices": list(ctx.config.notices),
         "files_truncated": [f for (f,) in con.execute(
-            "SELECT DISTINCT file FROM input_files WHERE contains(reason, ?) ORDER BY 1", [TRUNCATED]).fetchall()],
+            "SELECT DISTINCT file FROM input_files WHERE contains(reason, ?) ORDER BY 1", [ingest_stage.TRUNCATED]).fetchall()],
         "volume_drops": volume_drops(con, ctx.run_id) if status == "completed" else [],
     })
 

@@ -14,6 +14,7 @@ from functools import cache
 STAGE_TITLES = {
     "source_checks": "数据质量检查",
     "feedback": "读取报回的核实表",
+    "linkage": "证件号码缺失记录关联",
     "screening": "部门筛查预警",
     "logic": "逻辑错误检查",
     "apply_feedback": "应用核实结果",

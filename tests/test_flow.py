@@ -187,7 +187,7 @@ def test_a_bug_is_not_retried_and_the_failed_run_is_recorded_but_never_latest(co
         _run(county[0], county[1], out, as_of=date(2026, 11, 25), reread=True)
     assert calls == ["education"]
     monkeypatch.setattr(sources.ingest, "ingest_folder", real)
-    monkeypatch.setitem(flow.STAGE_FUNCTIONS, "logic", (__name__, "_broken_stage"))
+    monkeypatch.setitem(flow.STAGE_FUNCTIONS, "logic", _broken_stage)
     with pytest.raises(KeyError):
         _run(county[0], county[1], out, as_of=date(2026, 11, 26))
 
