@@ -16,7 +16,8 @@ process start to exit, with no Prefect server (PREFECT_API_URL unset):
   first (target ≤ 25 %).
 
 `--ingest-only` keeps the older in-process measurement of the ingest stage and the checks after it
-(`make bench-ingest`); `--no-county` / `--no-province` leave a part out. CPU seconds are printed
+(`make bench-ingest`); `--no-county` / `--no-province` leave a part out. Then the province fanned
+out on `--workers` local Dask workers (issue 14; `fanout_figures`), `--no-single` for that alone. CPU seconds are printed
 beside wall times: on a shared machine they vary less.
 
 The floor decodes exactly as the reader does: GBK/GB18030 CSVs are transcoded with
@@ -41,10 +42,12 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 
 import duckdb
 
+from pipelines.flow import STAGES
 from sources.spec import inbox_folders
 
 
@@ -190,11 +193,12 @@ def floor_seconds(inbox: Path) -> tuple[float, float]:
 # ---------------------------------------------------------------- `fangpin run`, end to end
 
 FANGPIN = Path(sys.executable).with_name("fangpin")
-STAGE_LINE = re.compile(r"✓ (ingest \S+|\w+)\s")
+# progress lines: "✓ 读取 医保（health_insurance/）…" ends a folder, "✓ 部门筛查预警（screening）（89.0 秒）" a stage
+FOLDER_LINE = re.compile(r"✓ 读取 .*?（(\w+)/）")
+STAGE_LINE = re.compile(r"✓ .*?（(\w+)）（[\d.]+ 秒）")
+RUN_STAGES = ["ingest", *STAGES, "publish"]
 # The stage under way once a progress line says the one before it is done.
-NEXT_STAGE = {"source_checks": "feedback", "feedback": "screening",
-              "screening": "logic", "logic": "apply_feedback", "apply_feedback": "reports",
-              "reports": "publish"}
+NEXT_STAGE = dict(pairwise(RUN_STAGES))
 
 
 def _rss_mb(pid: int) -> float:
@@ -219,7 +223,7 @@ def _children_of(pid: int) -> list[int]:
 
 
 def fangpin_run(inbox: Path, config: Path | None, out: Path, as_of: str, *, fresh: bool = True,
-                sample: bool = False) -> dict:
+                sample: bool = False, workers: int = 0) -> dict:
     """`fangpin run` as its own process, as a user starts it: wall seconds from start to exit, CPU
     seconds (its own and its children's), peak RSS (kernel's figure for the process; with `sample`,
     also the run's process + Data Docs worker sampled every 0.2 s and the stage each peak fell in)
@@ -230,6 +234,8 @@ def fangpin_run(inbox: Path, config: Path | None, out: Path, as_of: str, *, fres
     cmd = [str(FANGPIN), "run", "--inbox", str(inbox), "--as-of", as_of, "--out", str(out)]
     if config:
         cmd += ["--config", str(config)]
+    if workers:
+        cmd += ["--workers", str(workers)]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     stage = ["ingest"]
@@ -242,12 +248,11 @@ def fangpin_run(inbox: Path, config: Path | None, out: Path, as_of: str, *, fres
     def read() -> None:
         for line in proc.stdout:
             lines.append(line)
-            m = STAGE_LINE.search(line)
-            if m and m.group(1).startswith("ingest"):
+            if m := FOLDER_LINE.search(line):
                 folders_done.append(m.group(1))
                 if len(folders_done) == n_folders:
-                    stage[0] = "source_checks"  # with the township resolution before it
-            elif m:
+                    stage[0] = NEXT_STAGE["ingest"]  # with the township resolution before it
+            elif m := STAGE_LINE.search(line):
                 stage[0] = NEXT_STAGE.get(m.group(1), stage[0])
         done.set()
 
@@ -294,7 +299,7 @@ def county_figures(root: Path, sizes: list[int], seed: int, as_of: str) -> None:
         shutil.rmtree(data / "out", ignore_errors=True)
 
 
-def province_figures(root: Path, as_of: str) -> None:
+def province_figures(root: Path, as_of: str) -> float:
     inbox, config, out = root / "inbox", root / "fangpin.toml", root / "run-out"
     _warm_up()
     floor, floor_cpu = floor_seconds(inbox)
@@ -311,13 +316,14 @@ def province_figures(root: Path, as_of: str) -> None:
     peak = first["summary"].get("peak_rss_mb", {})
     print(f"    {'stage':16} {'wall s':>8}   {'share':>6}   {'CPU s':>7}   {'peak RSS so far':>15}")
     accounted = 0.0
-    for name in ("ingest", "source_checks", "feedback", "screening", "logic", "apply_feedback", "reports",
-                 "publish"):
+    for name in RUN_STAGES:
         sec = st.get(name, 0.0)
         accounted += sec
         rss = f"{peak[name] / 1024:.2f} GB" if peak.get(name) else ""
         print(f"    {name:16} {sec:8.1f}   {sec / wall:6.1%}   {cpu.get(name, 0.0):7.1f}   {rss:>15}")
     rest = wall - accounted
+    link = st.get("linkage", 0.0)
+    print(f"    record linkage adds {link:.1f} s = {link / (wall - link):.1%} of the run without it (issue 15: ≤ 10 %)")
     print(f"    {'the rest':16} {rest:8.1f}   {rest / wall:6.1%}   (process start, imports, file hashes,"
           " recording the run)")
     print(f"  peak RSS          {first['peak_rss_mb'] / 1024:8.2f} GB  the run's process (target ≤ 4 GB)")
@@ -332,8 +338,52 @@ def province_figures(root: Path, as_of: str) -> None:
           f" (target ≤ 25 %); {reused} department folder(s) copied, not re-read; CPU {second['cpu']:.0f} s;"
           f" peak RSS {second['peak_rss_mb'] / 1024:.2f} GB")
     st2 = second["summary"].get("stage_seconds", {})
-    print("    " + ", ".join(f"{name} {st2.get(name, 0.0):.1f} s" for name in (
-        "ingest", "source_checks", "screening", "logic", "reports", "publish")))
+    print("    " + ", ".join(f"{name} {st2.get(name, 0.0):.1f} s" for name in RUN_STAGES if st2.get(name)))
+    shutil.rmtree(out, ignore_errors=True)
+    return wall
+
+
+def lpt(jobs: list[float], workers: int) -> float:
+    """Wall seconds of `jobs` on `workers` single-core workers, longest first to the least busy."""
+    load = [0.0] * max(1, workers)
+    for sec in sorted(jobs, reverse=True):
+        load[load.index(min(load))] += sec
+    return max(load)
+
+
+def fanout_figures(root: Path, as_of: str, single: float | None, workers: int = 2) -> None:
+    """`fangpin run --workers N` on the province set (issue 14): its wall time beside the single
+    process's, the largest worker's peak, and a projection to 16 and 64 cores.
+
+    The projection keeps what the province process does once (everything outside the two job
+    phases) as measured, and replaces each job phase by its measured jobs (one per folder, one
+    per county, each timed on its worker) laid out longest-first on N single-core workers. A job
+    measured here shared 2 cores with the province process, so the projection is if anything
+    pessimistic; it ignores the network filesystem a real cluster reads through.
+    """
+    inbox, config, out = root / "inbox", root / "fangpin.toml", root / "fanout-out"
+    run = fangpin_run(inbox, config if config.exists() else None, out, as_of, workers=workers)
+    st = run["summary"].get("stage_seconds", {})
+    jobs = run["summary"].get("worker_peak_rss_mb", {})
+    versus = f"; single process {single:.1f} s" if single else ""
+    print(f"Province fanned out on {workers} local Dask workers (`fangpin run --workers {workers}`)")
+    print(f"  end to end        {run['wall']:8.1f} s{versus}; province process peak RSS"
+          f" {run['peak_rss_mb'] / 1024:.2f} GB")
+    if jobs:
+        name, mb = max(jobs.items(), key=lambda kv: kv[1])
+        print(f"  largest worker    {mb / 1024:8.2f} GB  peak RSS of a worker process (its job {name});"
+              f" {len(jobs)} jobs")
+    folders = [v for k, v in st.items() if k.startswith("ingest:")]
+    counties = [v for k, v in st.items() if k.startswith("county:")]
+    phases = st.get("fanout_ingest_jobs", 0.0) + st.get("fanout_county_jobs", 0.0)
+    once = run["wall"] - phases
+    print(f"  measured: {len(folders)} folder jobs (longest {max(folders, default=0):.1f} s), {len(counties)}"
+          f" county jobs (longest {max(counties, default=0):.1f} s, sum {sum(counties):.1f} s);"
+          f" job phases {phases:.1f} s, the rest (once, in the province process) {once:.1f} s")
+    for n in (16, 64):
+        t = once + lpt(folders, n) + lpt(counties, n)
+        print(f"  projected, {n:2} cores  {t:8.1f} s  (once {once:.0f} s + folders {lpt(folders, n):.0f} s"
+              f" + counties {lpt(counties, n):.0f} s)")
     shutil.rmtree(out, ignore_errors=True)
 
 
@@ -371,6 +421,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-county", action="store_true", help="leave the county figures out")
     ap.add_argument("--no-province", action="store_true", help="leave the province figures out")
     ap.add_argument("--ingest-only", action="store_true", help="only the in-process ingest measurement")
+    ap.add_argument("--workers", type=int, default=2, help="Dask workers of the fanned-out province run (0: none)")
+    ap.add_argument("--no-single", action="store_true", help="province: only the fanned-out run")
     args = ap.parse_args(argv)
     root = args.dir
     if args.ingest_only:
@@ -381,7 +433,9 @@ def main(argv: list[str] | None = None) -> int:
         county_figures(root, [int(x) for x in args.county_sizes.split(",") if x], args.seed, args.as_of)
     if not args.no_province:
         ensure_data(root, args.households, args.counties, args.seed, args.as_of)
-        province_figures(root, args.as_of)
+        single = None if args.no_single else province_figures(root, args.as_of)
+        if args.workers:
+            fanout_figures(root, args.as_of, single, args.workers)
     return 0
 
 

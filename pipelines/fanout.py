@@ -269,7 +269,10 @@ class FanOut:
                 for folder in flow.DEPARTMENT_FOLDERS if folder not in plan]
         con = ctx.cursor()
         peaks = ctx.notes.setdefault("fanout_peak_rss_mb", {})
-        for got in self._run(ingest_folder_job, jobs, [f"ingest-{j['folder']}" for j in jobs]):
+        t0 = time.perf_counter()
+        done = self._run(ingest_folder_job, jobs, [f"ingest-{j['folder']}" for j in jobs])
+        ctx.stage_seconds["fanout_ingest_jobs"] = round(time.perf_counter() - t0, 3)  # the bench's projection
+        for got in done:
             folder = got["folder"]
             for table, path in got["tables"].items():
                 con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet(?)", [path])
@@ -336,7 +339,9 @@ class FanOut:
                  "w_rules": [r.code for r in w_rules if r.code not in w_skipped],
                  "l_rules": [r.code for r in l_rules if not l_skipped.get(r.code)]}
                 for b, name in buckets]
+        t0 = time.perf_counter()
         results = self._run(county_job, jobs, [f"county-{name or '无县名'}" for _, name in buckets])
+        ctx.stage_seconds["fanout_county_jobs"] = round(time.perf_counter() - t0, 3)
         ctx.notes["fanout_counties"] = results
         peaks = ctx.notes.setdefault("fanout_peak_rss_mb", {})
         for got, (_, name) in zip(results, buckets, strict=True):

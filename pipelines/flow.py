@@ -635,6 +635,7 @@ def build_summary(ctx: RunContext, status: str) -> dict:
         "stage_seconds": dict(ctx.stage_seconds),
         "stage_cpu_seconds": dict(ctx.notes.get("stage_cpu") or {}),
         "peak_rss_mb": dict(ctx.notes.get("peak_rss") or {}),
+        "worker_peak_rss_mb": dict(ctx.notes.get("fanout_peak_rss_mb") or {}),  # per Dask job (issue 14)
         "recovered_runs": ctx.notes.get("recovered", []),
         "config_notices": list(ctx.config.notices),
         "files_truncated": [f for (f,) in con.execute(

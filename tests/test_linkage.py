@@ -5,9 +5,20 @@ from __future__ import annotations
 from datetime import date
 
 import duckdb
+import numpy as np
+import polars as pl
 import pytest
 
-from checks.linkage import simplified, surviving_digits
+from checks.linkage import (
+    _features,
+    near,
+    predict,
+    prior_within_county,
+    simplified,
+    surviving_digits,
+    term_frequencies,
+    train,
+)
 from core.config import ConfigError, _from_raw
 from pipelines.flow import run_once
 from samplegen.generate import generate
@@ -85,3 +96,40 @@ def test_a_warning_raised_through_a_link_shows_how_it_was_matched(runs):
         assert any(h not in off_hh for h, _ in rows)
         l27 = c1.execute("SELECT detail FROM logic_errors WHERE run_id = ? AND rule_code = 'L27'", [a.run_id]).fetchall()
         assert l27 and all("匹配概率" in d for (d,) in l27)
+
+
+def _people(rng, n: int, county: str, prefix: str) -> pl.DataFrame:
+    surnames, given = "王李张刘陈杨黄赵", "秀英桂兰建国志强玉珍海燕德明"
+    rows = []
+    for i in range(n):
+        birth = f"19{rng.integers(40, 99)}{rng.integers(1, 13):02d}{rng.integers(1, 29):02d}"
+        name = surnames[rng.integers(len(surnames))] + given[rng.integers(len(given))] + given[rng.integers(len(given))]
+        rows.append({"unique_id": f"{prefix}{county}{i}", "county": county, "name": name,
+                     "prefix": f"620422{birth}{rng.integers(100, 999)}", "township": f"{rng.integers(3)}镇",
+                     "village": f"{rng.integers(6)}村", "gender": None})
+    return _features(pl.DataFrame(rows))
+
+
+def test_a_province_links_as_its_counties_would(tmp_path):
+    """Across counties: the prior counts pairs within a county only, and predicting against the
+    members a blocking rule can reach (with every member's name frequencies) scores the same
+    pairs as predicting against all of them."""
+    rng = np.random.default_rng(3)
+    members = pl.concat([_people(rng, 400, c, "r") for c in ("甲县", "乙县")])
+    # candidates: members whose ID was lost (name, township, village and birth date kept) and strangers
+    lost = members.sample(40, seed=1).with_columns(unique_id=pl.format("c{}", pl.col("unique_id")))
+    cand = pl.concat([lost, _people(rng, 10, "甲县", "c")])
+    one = cand.filter(pl.col("county") == "甲县")
+    assert prior_within_county(cand, members) == pytest.approx(
+        cand.join(members, on=["county", "name_s", "birth"]).height / 0.9
+        / (one.height * 400 + (cand.height - one.height) * 400))
+    model = train(cand, members.filter(pl.col("county") == "甲县"), tmp_path / "m.json",
+                  prior_within_county(cand, members))
+    everyone = predict(cand, members, model, 0.5).sort("unique_id", "member_uid")
+    reached = predict(cand, near(members, cand), model, 0.5, term_frequencies(cand, members)).sort(
+        "unique_id", "member_uid")
+    assert everyone.height >= 30 and reached.height < members.height
+    assert everyone.select("unique_id", "member_uid").equals(reached.select("unique_id", "member_uid"))
+    assert (everyone["match_probability"] - reached["match_probability"]).abs().max() < 1e-9
+    found = everyone.filter(pl.col("unique_id") == pl.format("c{}", pl.col("member_uid")))
+    assert found["unique_id"].n_unique() >= 0.9 * lost.height  # in both counties alike
