@@ -199,17 +199,52 @@ def _features(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(surname=pl.col("name_s").str.slice(0, 1), **extra)
 
 
-def roster(con) -> pl.DataFrame:
-    """Active roster members (one row per ID) with their household and features."""
-    df = con.execute("""
-        SELECT id_number, min(household_id) AS household_id, any_value(name) AS name,
-               any_value(gender) AS gender, any_value(county) AS county,
-               any_value(township) AS township, any_value(village) AS village
-        FROM active_members WHERE id_number IS NOT NULL AND name IS NOT NULL
-        GROUP BY id_number ORDER BY id_number
+ROSTER_SQL = """
+    SELECT id_number, min(household_id) AS household_id, any_value(name) AS name,
+           any_value(gender) AS gender, any_value(county) AS county,
+           any_value(township) AS township, any_value(village) AS village
+    FROM active_members WHERE id_number IS NOT NULL AND name IS NOT NULL
+    GROUP BY id_number
+"""
+
+
+def roster(con, cand: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(active roster members, one row per ID, with their household and features; how often each
+    simplified name is among all of them).
+
+    Only the members Splink can need: those of the training county and those a blocking rule
+    can pair with some candidate (`near`), chosen inside DuckDB, so a province's 4.5 million
+    members never reach Python; the name counts are still everyone's.
+    """
+    names = con.execute(f"SELECT name, count(*) AS len FROM ({ROSTER_SQL}) GROUP BY name ORDER BY name").pl()
+    names = names.with_columns(name_s=pl.Series([simplified(n) for n in names["name"]], dtype=pl.String))
+    names = names.with_columns(surname=pl.col("name_s").str.slice(0, 1))
+    counts = names.drop_nulls("name_s").group_by("name_s").agg(pl.col("len").sum()).sort("name_s")
+    counties = pl.DataFrame(con.execute(f"SELECT DISTINCT county FROM ({ROSTER_SQL})").fetchall(),
+                            schema={"county": pl.String}, orient="row")
+    keys = {
+        "_near_name": cand.drop_nulls(["county", "name_s"]).select("county", "name_s").unique(),
+        "_near_village": cand.drop_nulls(["county", "village", "surname"]).select("county", "village", "surname")
+        .unique(),
+        "_near_birth": cand.drop_nulls(["county", "birth"]).select("county", "birth").unique(),
+        "_near_county": pl.DataFrame({"county": [training_county(cand, counties)]}, schema={"county": pl.String}),
+        "_names": names.select("name", "name_s", "surname"),
+    }
+    for name, frame in keys.items():
+        con.register(name, frame)
+    df = con.execute(f"""
+        SELECT r.* FROM ({ROSTER_SQL}) AS r LEFT JOIN _names USING (name)
+        WHERE county IN (SELECT county FROM _near_county)
+           OR (county, name_s) IN (SELECT (county, name_s) FROM _near_name)
+           OR (county, village, surname) IN (SELECT (county, village, surname) FROM _near_village)
+           OR (county, substr(id_number, 7, 8)) IN (SELECT (county, birth) FROM _near_birth)
+        ORDER BY id_number
     """).pl()
+    for name in keys:
+        con.unregister(name)
     df = df.with_columns(prefix=pl.col("id_number").str.slice(0, 15), unique_id=pl.format("r{}", pl.col("id_number")))
-    return _features(df).with_columns(gender=pl.coalesce(pl.col("gender"), _id_features(pl.col("id_number"))["gender"]))
+    df = _features(df).with_columns(gender=pl.coalesce(pl.col("gender"), _id_features(pl.col("id_number"))["gender"]))
+    return df, counts
 
 
 def training_rows(con, county: str, default_county: str | None, limit: int = TRAINING_ROWS) -> pl.DataFrame:
@@ -345,11 +380,17 @@ def near(members: pl.DataFrame, cand: pl.DataFrame) -> pl.DataFrame:
     return members.filter(keep)
 
 
-def term_frequencies(*frames: pl.DataFrame) -> pl.DataFrame:
-    """name_s -> its share among the names of every input, as Splink would count it over all the
-    members (not only those `near` the candidates)."""
-    names = pl.concat([f.select("name_s") for f in frames]).drop_nulls()
-    return names.group_by("name_s").len().select("name_s", (pl.col("len") / names.height).alias("tf_name_s"))
+def name_counts(frame: pl.DataFrame) -> pl.DataFrame:
+    """How often each simplified name occurs (name_s, len)."""
+    return frame.drop_nulls("name_s").group_by("name_s").len()
+
+
+def term_frequencies(cand: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:
+    """name_s -> its share among the names of the candidates and every member (`members`: their
+    name_counts), as Splink would count it over all the members, not only those `near`."""
+    both = pl.concat([members.select("name_s", pl.col("len").cast(pl.UInt32)), name_counts(cand)])
+    both = both.group_by("name_s").agg(pl.col("len").sum())
+    return both.select("name_s", (pl.col("len") / both["len"].sum()).alias("tf_name_s"))
 
 
 def predict(left: pl.DataFrame, right: pl.DataFrame, model: dict, threshold: float,
@@ -421,16 +462,17 @@ def training_county(cand: pl.DataFrame, members: pl.DataFrame) -> str | None:
 
 
 def link(cand: pl.DataFrame, members: pl.DataFrame, train_left, review: float, accept: float,
-         model_path: Path) -> tuple[pl.DataFrame, dict]:
+         model_path: Path, names: pl.DataFrame | None = None) -> tuple[pl.DataFrame, dict]:
     """All candidate pairs at or above review, with `method` and `accepted`; and timings.
 
     `train_left`: department rows with a valid ID to train on, or a function of the training
-    county giving them."""
+    county giving them; `names`: every member's name_counts when `members` holds only those
+    the candidates can reach (roster)."""
     seconds: dict[str, float] = {}
     det = deterministic(cand, members).with_columns(method=pl.lit("deterministic"))
     rest = cand.filter(~pl.col("unique_id").is_in(det["unique_id"].implode()))
     prob = pl.DataFrame(schema={**det.schema})
-    county = training_county(rest, members) if rest.height and members.height else None
+    county = training_county(cand, members) if rest.height and members.height else None
     if county is not None:
         t0 = time.perf_counter()
         if callable(train_left):
@@ -441,7 +483,7 @@ def link(cand: pl.DataFrame, members: pl.DataFrame, train_left, review: float, a
         model = train(left.select(FEATURES), right, model_path, prior_within_county(left, right))
         seconds["train"] = round(time.perf_counter() - t0, 3)
         t0 = time.perf_counter()
-        tf = term_frequencies(rest, members)
+        tf = term_frequencies(rest, name_counts(members) if names is None else names)
         prob = predict(rest, near(members, rest), model, review, tf).with_columns(method=pl.lit("splink"))
         seconds["predict"] = round(time.perf_counter() - t0, 3)
     pairs = pl.concat([det, prob.select(det.columns)]).filter(pl.col("match_probability") >= review)
@@ -465,13 +507,13 @@ def run_linkage(ctx: RunContext) -> dict[str, int]:
         create_models(con)
         t0 = time.perf_counter()
         cand = candidates(ctx, con)
-        members = roster(con)
+        members, names = roster(con, cand)
         seconds = {"candidates": round(time.perf_counter() - t0, 3)}
         counts = {"candidates": cand.height, "accepted": 0, "review": 0}
         if cand.height and members.height:
             model_path = Path(ctx.out) / ".work" / f"{ctx.run_id}.linkage" / "model.json"
             pairs, s = link(cand, members, lambda county: training_rows(con, county, ctx.config.county),
-                            cfg["review"], cfg["accept"], model_path)
+                            cfg["review"], cfg["accept"], model_path, names)
             seconds |= s
             rows = pairs.join(cand.select("unique_id", "source_table", "file", "sheet", "row_number"),
                               on="unique_id").join(

@@ -11,6 +11,7 @@ import pytest
 
 from checks.linkage import (
     _features,
+    name_counts,
     near,
     predict,
     prior_within_county,
@@ -126,7 +127,7 @@ def test_a_province_links_as_its_counties_would(tmp_path):
     model = train(cand, members.filter(pl.col("county") == "甲县"), tmp_path / "m.json",
                   prior_within_county(cand, members))
     everyone = predict(cand, members, model, 0.5).sort("unique_id", "member_uid")
-    reached = predict(cand, near(members, cand), model, 0.5, term_frequencies(cand, members)).sort(
+    reached = predict(cand, near(members, cand), model, 0.5, term_frequencies(cand, name_counts(members))).sort(
         "unique_id", "member_uid")
     assert everyone.height >= 30 and reached.height < members.height
     assert everyone.select("unique_id", "member_uid").equals(reached.select("unique_id", "member_uid"))
