@@ -52,7 +52,7 @@ U_PAIRS = 3e5  # random pairs for the u-probabilities: plenty for a county's few
 SEED = 15
 
 AGREED_LABELS = {  # comparison -> (level label -> plain Chinese)
-    "name": {"exact": "姓名", "simplified": "姓名（繁简转换后）", "typo": "姓名（一字之差）"},
+    "name": {"exact": "姓名", "typo": "姓名（一字之差）"},  # 姓名（繁简转换后）: predict tells them apart
     "id_prefix": {"id15": "出生日期、证件号码前15位", "birth": "出生日期"},
     "gender": {"exact": "性别"},
     "township": {"exact": "乡镇"},
@@ -289,8 +289,10 @@ def settings(prior: float | None = None):
         output_column_name="name",
         comparison_levels=[
             cll.NullLevel("name_s"),
-            cll.ExactMatchLevel("name").configure(label_for_charts="exact"),
-            cll.ExactMatchLevel("name_s").configure(label_for_charts="simplified", tf_adjustment_column="name_s"),
+            # one level for a name written alike once simplified: a level of its own for 張/张 is
+            # never trained (a county's records with a valid ID are rarely in traditional
+            # characters), and EM left it too weak to link a traditionally written name at all
+            cll.ExactMatchLevel("name_s").configure(label_for_charts="exact", tf_adjustment_column="name_s"),
             cll.And(cll.LevenshteinLevel("name_s", 1),
                     cll.CustomLevel("length(name_s_l) = length(name_s_r) AND length(name_s_l) >= 2"),
                     ).configure(label_for_charts="typo"),
@@ -417,9 +419,17 @@ def predict(left: pl.DataFrame, right: pl.DataFrame, model: dict, threshold: flo
         [pl.col(f"gamma_{c}").replace_strict(gamma[c], default=None, return_dtype=pl.String)
          for c in AGREED_LABELS if f"gamma_{c}" in pairs.columns],
         separator="、", ignore_nulls=True)
-    return pairs.select(
+    scored = pairs.select(
         pl.col(f"unique_id{cs}").alias("unique_id"), pl.col(f"unique_id{ms}").alias("member_uid"),
         pl.col("match_probability").cast(pl.Float64), agreed.alias("agreed"))
+    written = scored.join(left.select("unique_id", "name"), on="unique_id", how="left").join(
+        right.select(pl.col("unique_id").alias("member_uid"), pl.col("name").alias("member_name")),
+        on="member_uid", how="left")
+    return written.with_columns(agreed=pl.when(
+        pl.col("agreed").str.starts_with("姓名、") | (pl.col("agreed") == "姓名"),
+        pl.col("name") != pl.col("member_name"),
+    ).then(pl.col("agreed").str.replace("姓名", "姓名（繁简转换后）", literal=True)).otherwise("agreed")).select(
+        scored.columns)
 
 
 def _level_labels(model: dict, comparison: str) -> dict[int, str]:
