@@ -628,7 +628,9 @@ def shadow_department_tables(con, ctx: RunContext) -> dict[str, int]:
         rows = rows.with_columns(pl.lit(ctx.run_id).alias("run_id"))
         drop_shadows(con, [table])
         con.register("_linked_frame", rows.select([c for c in rows.columns if c in cols]))
-        con.execute(f"CREATE TEMP TABLE _linked_{table} AS SELECT * FROM _linked_frame")
+        # the table's own column types (a DOUBLE amount would change how a rule's record key reads)
+        con.execute(f"CREATE TEMP TABLE _linked_{table} AS SELECT * FROM {db}.main.{table} LIMIT 0")
+        con.execute(f"INSERT INTO _linked_{table} BY NAME SELECT * FROM _linked_frame")
         con.unregister("_linked_frame")
         if "township" in cols:
             con.execute(f"""UPDATE _linked_{table} AS l SET township = (
