@@ -30,6 +30,7 @@ here). BENCH_WORKERS sets the folders read at once (2, as the flow).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -40,6 +41,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from itertools import pairwise
@@ -223,7 +225,7 @@ def _children_of(pid: int) -> list[int]:
 
 
 def fangpin_run(inbox: Path, config: Path | None, out: Path, as_of: str, *, fresh: bool = True,
-                sample: bool = False, workers: int = 0) -> dict:
+                sample: bool = False, workers: int = 0, prefect: str | None = None) -> dict:
     """`fangpin run` as its own process, as a user starts it: wall seconds from start to exit, CPU
     seconds (its own and its children's), peak RSS (kernel's figure for the process; with `sample`,
     also the run's process + Data Docs worker sampled every 0.2 s and the stage each peak fell in)
@@ -231,6 +233,8 @@ def fangpin_run(inbox: Path, config: Path | None, out: Path, as_of: str, *, fres
     if fresh:
         shutil.rmtree(out, ignore_errors=True)
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    if prefect:
+        env |= {"PREFECT_API_URL": prefect, "PREFECT_HOME": str(Path(prefect_home()))}
     cmd = [str(FANGPIN), "run", "--inbox", str(inbox), "--as-of", as_of, "--out", str(out)]
     if config:
         cmd += ["--config", str(config)]
@@ -284,6 +288,39 @@ def fangpin_run(inbox: Path, config: Path | None, out: Path, as_of: str, *, fres
             "peaks": peaks, "summary": summary, "output": "".join(lines)}
 
 
+def prefect_home() -> str:
+    return os.path.join(tempfile.gettempdir(), "fangpin-bench-prefect")
+
+
+@contextlib.contextmanager
+def prefect_server(port: int = 4299):
+    """A Prefect server of its own (SQLite under a temporary PREFECT_HOME) for the tracked county
+    runs; its API URL, once it answers."""
+    home = prefect_home()
+    shutil.rmtree(home, ignore_errors=True)
+    os.makedirs(home)
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | {
+        "PREFECT_HOME": home, "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_API_HOST": "127.0.0.1", "PREFECT_SERVER_API_PORT": str(port)}
+    proc = subprocess.Popen([str(FANGPIN.with_name("prefect")), "server", "start", "--host", "127.0.0.1",
+                             "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/api"
+    try:
+        for _ in range(240):
+            try:
+                with urllib.request.urlopen(url + "/health", timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("the Prefect server did not start")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        shutil.rmtree(home, ignore_errors=True)
+
+
 def county_figures(root: Path, sizes: list[int], seed: int, as_of: str) -> None:
     targets = {3000: 8.0, 30000: 20.0}
     print("County: `fangpin run`, process start to exit, no Prefect server, fresh OUT each time")
@@ -296,6 +333,16 @@ def county_figures(root: Path, sizes: list[int], seed: int, as_of: str) -> None:
         target = f"(target ≤ {targets[n]:.0f} s)" if n in targets else ""
         print(f"  {n:>7,} households  {walls} s wall; CPU {cpus} s;"
               f" peak RSS {max(r['peak_rss_mb'] for r in runs):,.0f} MB  {target}")
+        if n == min(sizes):  # the same county recorded by a Prefect server: what tracking adds
+            with prefect_server() as url:
+                fangpin_run(data / "inbox", data / "fangpin.toml", data / "out", as_of, prefect=url)  # warm
+                tracked = [fangpin_run(data / "inbox", data / "fangpin.toml", data / "out", as_of, prefect=url)
+                           for _ in range(2)]
+            extra = [t["wall"] - min(r["wall"] for r in runs) for t in tracked]
+            print(f"  {n:>7,} households, Prefect server configured: "
+                  + ", ".join(f"{t['wall']:.1f}" for t in tracked)
+                  + " s wall: " + ", ".join(f"+{e:.1f}" for e in extra) + " s over the faster untracked run"
+                  " (target ≤ 2 s extra)")
         shutil.rmtree(data / "out", ignore_errors=True)
 
 
