@@ -261,17 +261,17 @@ def _deadlines(con: duckdb.DuckDBPyConnection, ctx: RunContext, rules: list[Rule
     period = {r.code: r.verify_within for r in rules}
     calendar = from_config(ctx.config)
     rows = [(code, d, add_period(d, period[code], calendar)) for code, d in pairs if period.get(code)]
-    note_unknown_years(ctx, calendar)
+    note_unknown_years(ctx, calendar.unknown_years)
     frame = pl.DataFrame(
         rows, schema={"rule_code": pl.String, "first_seen_date": pl.Date, "deadline": pl.Date}, orient="row"
     )
     _register(con, "screening_deadlines", frame)
 
 
-def note_unknown_years(ctx: RunContext, calendar: WorkCalendar) -> None:
+def note_unknown_years(ctx: RunContext, years) -> None:
     """A deadline counted in a year whose holiday notice is known neither to the calendar package
     nor to the county's configuration: said in the run summary (weekends only were skipped)."""
-    for year in sorted(calendar.unknown_years):
+    for year in sorted(years):
         name = f"{year}年节假日安排"
         if any(s["kind"] == "calendar" and s["name"] == name for s in ctx.skipped):
             continue

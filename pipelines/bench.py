@@ -338,11 +338,15 @@ def county_figures(root: Path, sizes: list[int], seed: int, as_of: str) -> None:
                 fangpin_run(data / "inbox", data / "fangpin.toml", data / "out", as_of, prefect=url)  # warm
                 tracked = [fangpin_run(data / "inbox", data / "fangpin.toml", data / "out", as_of, prefect=url)
                            for _ in range(2)]
+                ask = urllib.request.Request(url + "/flow_runs/count", data=b"{}", method="POST",
+                                             headers={"Content-Type": "application/json"})
+                with urllib.request.urlopen(ask, timeout=10) as resp:
+                    recorded = int(resp.read())
             extra = [t["wall"] - min(r["wall"] for r in runs) for t in tracked]
             print(f"  {n:>7,} households, Prefect server configured: "
                   + ", ".join(f"{t['wall']:.1f}" for t in tracked)
                   + " s wall: " + ", ".join(f"+{e:.1f}" for e in extra) + " s over the faster untracked run"
-                  " (target ≤ 2 s extra)")
+                  f" (target ≤ 2 s extra); {recorded} flow runs recorded by the server (a warm-up and these two)")
         shutil.rmtree(data / "out", ignore_errors=True)
 
 

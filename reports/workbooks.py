@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -52,6 +53,7 @@ import xlsxwriter
 from checks.registry import Rule, department_of, family, rules
 from checks.source_checks import volume_drops
 from checks.workdays import from_config
+from core.config import Config
 from reports.layout import Column, Sheet, period_text
 
 MAX_CELL = 32000
@@ -323,10 +325,10 @@ def _marked(flag, text) -> str:
     return f"【{flag}】{text or ''}" if flag else (text or "")
 
 
-def _measure_rows(ctx, rows: list[dict], registry: dict[str, Rule]) -> list[list]:
+def _measure_rows(rows: list[dict], registry: dict[str, Rule], lookup: dict[str, str], calendar) -> list[list]:
     """帮扶措施台账: households (or out-of-roster people) verified 属实-已纳入监测 / 属实-已落实帮扶,
-    one row per risk type, with the Ganzi 第十一条 completion limit from the verification date."""
-    calendar = from_config(ctx.config)
+    one row per risk type, with the Ganzi 第十一条 completion limit from the verification date;
+    `lookup`: household -> its roster measures (MEASURES_SQL)."""
     groups: dict[tuple, dict] = {}
     for r in rows:
         if r["verification"] not in CONFIRMED or r["status"] == "已解除" or r["suppressed"]:
@@ -338,20 +340,13 @@ def _measure_rows(ctx, rows: list[dict], registry: dict[str, Rule]) -> list[list
         g = groups.setdefault(key, {**r, "limit": limit})
         if limit is not None and (g["limit"] is None or limit < g["limit"]):
             g["limit"] = limit
-    if not groups:
-        return []
-    households = sorted({k[0] for k in groups if k[0]})
-    measures = dict(ctx.cursor().execute(MEASURES_SQL, {"run_id": ctx.run_id, "households": households}).fetchall())
-    from checks.screening import note_unknown_years
-
-    note_unknown_years(ctx, calendar)
     out = []
     for i, (key, r) in enumerate(groups.items(), start=1):
         in_roster = r["in_roster"]
         out.append([
             i, r["township"] or "", r["village"], r["name"], r["id_number"],
             r["household_size"] if in_roster else None, _exit_year(r), r["risk_type"],
-            measures.get(key[0]) or ("无" if in_roster else "（非建档立卡/监测户，监测系统中无记录）"),
+            lookup.get(key[0]) or ("无" if in_roster else "（非建档立卡/监测户，监测系统中无记录）"),
             r["limit"] if r["limit"] is not None else "及时办结、长期坚持",
             r["cadre_name"] if in_roster else "", "",
         ])
@@ -496,16 +491,16 @@ def plain(text: str) -> str:
     return _KEYS_IN_BRACKETS.sub("", text or "").strip()
 
 
-def _write_notes(w: _Writer, ctx, county: str, township: str | None, listed: list[dict],
+def _write_notes(w: _Writer, book: Book, county: str, township: str | None, listed: list[dict],
                  verified: list[dict], erows: list[dict], measures: list[list],
                  freshness: list[tuple]) -> None:
-    t = ctx.config.thresholds
-    line = ctx.config.line_for(ctx.as_of.year)
+    t = book.config.thresholds
+    line = book.config.line_for(book.as_of.year)
     refused = sum(1 for r in listed + verified + erows if r.get("refused"))
     sh = w.sheet("说明", "填表说明")
     sh.set_columns(NOTES_COLUMNS)
     sh.heading(f"{w.title}　填表说明")
-    drops = volume_drops(ctx.cursor(), ctx.run_id)
+    drops = book.drops
     if drops:  # S11: a clerk must not read fewer warnings or errors as better
         sh.paragraphs(["⚠ 数据量骤降：本次部分数据缺失，结果不完整"] + [
             f"{d['title']}：{d['detail']}。依赖该数据的规则（{'、'.join(d['rules']) or '无'}）本次结果不完整，"
@@ -514,7 +509,7 @@ def _write_notes(w: _Writer, ctx, county: str, township: str | None, listed: lis
     sh.pairs([
         ("县", county),
         ("乡镇", township or "乡镇未识别（部门记录中的乡镇无法对应本县乡镇，由县里分发）"),
-        ("基准日期", f"{ctx.as_of.isoformat()}（数据截至这一天；年龄、期限都按这一天计算）"),
+        ("基准日期", f"{book.as_of.isoformat()}（数据截至这一天；年龄、期限都按这一天计算）"),
         ("预警名单", f"{len(listed)} 条，其中新增 {sum(r['status'] == '新增' for r in listed)} 条（黄色底）；"
                      f"灰色字为本次已不再触发（已解除）的预警"),
         ("逻辑错误", f"{len(erows)} 条"),
@@ -523,8 +518,8 @@ def _write_notes(w: _Writer, ctx, county: str, township: str | None, listed: lis
         ("帮扶措施台账", f"{len(measures)} 条（核实属实的户，请填写“制定的帮扶措施”）"
                        if measures else "无（本表不含“帮扶措施台账”工作表）"),
         ("上次报回未能登记", f"{refused} 行，原因写在该行“备注”中，请改正后重新报回" if refused else "无"),
-        ("监测标准", f"{line:,.2f} 元/人·年（{ctx.as_of.year}年）" if line is not None
-         else f"本县尚未设定{ctx.as_of.year}年监测标准，W09、L03 本次未运行"),
+        ("监测标准", f"{line:,.2f} 元/人·年（{book.as_of.year}年）" if line is not None
+         else f"本县尚未设定{book.as_of.year}年监测标准，W09、L03 本次未运行"),
     ])
     sh.section("如何填写和报回")
     sh.paragraphs([
@@ -546,11 +541,11 @@ def _write_notes(w: _Writer, ctx, county: str, township: str | None, listed: lis
         "其他类及时办结、长期坚持。",
         "11. 打印：各表已设为横向、每页重复表头、页脚有页码，表末有填表人、核实人签字、乡镇盖章和日期栏。",
     ])
-    skipped = [s for s in ctx.skipped if s.get("kind") == "rule"]
+    skipped = [s for s in book.skipped if s.get("kind") == "rule"]
     if skipped:
         sh.section("本次未运行的规则")
         sh.paragraphs([f"{s['name']}：{plain(_text(s['reason']))}" for s in sorted(skipped, key=lambda s: s["name"])])
-    calendar_notes = [s for s in ctx.skipped if s.get("kind") == "calendar"]
+    calendar_notes = [s for s in book.skipped if s.get("kind") == "calendar"]
     if calendar_notes:
         sh.section("节假日安排")
         sh.paragraphs([f"{s['name']}：{s['reason'].split('请升级')[0]}" for s in calendar_notes])
@@ -558,7 +553,7 @@ def _write_notes(w: _Writer, ctx, county: str, township: str | None, listed: lis
     counts = Counter(r["rule_code"] for r in listed + verified) + Counter(r["rule_code"] for r in erows)
     rule_rows = []
     for rule in family("W") + family("L"):
-        rule_rows.append([rule.code, rule.name, describe(rule, ctx.config, ctx.as_of), rule.risk_type or "—",
+        rule_rows.append([rule.code, rule.name, describe(rule, book.config, book.as_of), rule.risk_type or "—",
                           period_text(rule.verify_within) if rule.verify_within else "—", _department(rule),
                           counts.get(rule.code, 0)])
     sh.grid([c.header for c in NOTES_COLUMNS], rule_rows)
@@ -569,14 +564,18 @@ def _write_notes(w: _Writer, ctx, county: str, township: str | None, listed: lis
     sh.finish()
 
 
-def _write_one(path: Path, ctx, county: str, township: str | None, wrows: list[dict],
-               erows: list[dict], freshness: list[tuple], registry: dict[str, Rule]) -> None:
-    title = f"{county}{township or '（乡镇未识别）'}"
-    w = _Writer(path, ctx.as_of, title, ctx.config.workbook.get("paper", "A4"))
+def _split(wrows: list[dict], erows: list[dict]) -> tuple[list[dict], list[dict], list[dict]]:
+    """(预警名单, 已核实, 逻辑错误) rows of a township: a suppressed row moves to 已核实."""
     listed = [r for r in wrows if not r["suppressed"]]
     verified = [r for r in wrows if r["suppressed"]] + [_error_as_verified(r) for r in erows if r["suppressed"]]
-    erows = [r for r in erows if not r["suppressed"]]
-    measures = _measure_rows(ctx, listed, registry)
+    return listed, verified, [r for r in erows if not r["suppressed"]]
+
+
+def _write_one(path: Path, book: Book, county: str, township: str | None, wrows: list[dict],
+               erows: list[dict], measures: list[list], freshness: list[tuple], registry: dict[str, Rule]) -> None:
+    title = f"{county}{township or '（乡镇未识别）'}"
+    w = _Writer(path, book.as_of, title, book.config.workbook.get("paper", "A4"))
+    listed, verified, erows = _split(wrows, erows)
 
     def style(r):
         return "new" if r["status"] == "新增" else "gone" if r["status"] == "已解除" else "cell"
@@ -590,7 +589,7 @@ def _write_one(path: Path, ctx, county: str, township: str | None, wrows: list[d
                 [style(r) for r in verified], WARNING_RESULTS)
     if measures:
         w.table("帮扶措施台账", MEASURE_COLUMNS, measures, ["cell"] * len(measures))
-    _write_notes(w, ctx, county, township, listed, verified, erows, measures, freshness)
+    _write_notes(w, book, county, township, listed, verified, erows, measures, freshness)
     w.close()
 
 
@@ -602,39 +601,101 @@ def _partition(frame: pl.DataFrame) -> dict[tuple, list[dict]]:
             for k, part in frame.partition_by(["county", "township"], as_dict=True, maintain_order=True).items()}
 
 
-def write_township_workbooks(ctx) -> list[Path]:
-    """One workbook per (county, township) with any warning or logic error of this run."""
+@dataclass
+class Book:
+    """What every township workbook of a run shares besides its own rows: plain values, so a
+    county's workbooks can be written on a Dask worker (pipelines/fanout.py) as in the run."""
+
+    config: Config
+    as_of: date
+    skipped: list[dict]  # the run's skipped rules and calendar notes, for 说明
+    drops: list[dict]  # S11 volume drops, for 说明's banner
+
+
+@dataclass
+class CountyBooks:
+    """One county's workbooks to write: its warnings and logic errors (this run's, sorted as the
+    sheets list them), the 帮扶措施台账 rows per township and 说明's data sources."""
+
+    county: str
+    warnings: pl.DataFrame
+    errors: pl.DataFrame
+    measures: dict[str | None, list[list]]
+    freshness: list[tuple]
+
+
+def plan_workbooks(ctx) -> tuple[Book, list[CountyBooks]]:
+    """This run's findings by county, read once; every 帮扶措施台账 row computed here, so the
+    calendar notes its completion limits need are known before any 说明 sheet is written."""
     con = ctx.cursor()
     params = {"run_id": ctx.run_id, "county": ctx.config.county}
     warnings = con.execute(WARNINGS_SQL, params).pl()
     errors = con.execute(ERRORS_SQL, params).pl()
     registry = rules()
+    calendar = from_config(ctx.config)
+    confirmed = sorted(set(warnings.filter(pl.col("verification").is_in(list(CONFIRMED)))
+                           .get_column("household_id").drop_nulls().to_list()))
+    lookup = dict(con.execute(MEASURES_SQL, {"run_id": ctx.run_id, "households": confirmed}).fetchall()) \
+        if confirmed else {}
     freshness = _freshness(ctx)
-    folder = ctx.reports_dir / "townships"
+    w_parts, e_parts = _partition(warnings), _partition(errors)
+    counties = sorted({c for c, _ in w_parts} | {c for c, _ in e_parts})
+    plans = []
+    for county in counties:
+        measures = {}
+        for (c, township), part in w_parts.items():
+            if c == county:  # township None: the county's unrouted workbook
+                measures[township] = _measure_rows(_split(part, [])[0], registry, lookup, calendar)
+        plans.append(CountyBooks(county, warnings.filter(pl.col("county") == county),
+                                 errors.filter(pl.col("county") == county), measures, freshness.get(county, [])))
+    from checks.screening import note_unknown_years
+
+    note_unknown_years(ctx, calendar.unknown_years)
+    skipped = [s for s in ctx.skipped if s.get("kind") in ("rule", "calendar")]
+    return Book(ctx.config, ctx.as_of, skipped, volume_drops(con, ctx.run_id)), plans
+
+
+def write_county_workbooks(book: Book, plan: CountyBooks, reports_dir: Path) -> tuple[list[Path], list[Path]]:
+    """(township workbooks, the unrouted workbook if any) of one county, written under reports_dir."""
+    registry = rules()
+    w_parts, e_parts = _partition(plan.warnings), _partition(plan.errors)
+    folder = reports_dir / "townships"
     folder.mkdir(parents=True, exist_ok=True)
-    keys = sorted(
-        {(c, t) for c, t in warnings.select("county", "township").unique().iter_rows() if t is not None}
-        | {(c, t) for c, t in errors.select("county", "township").unique().iter_rows() if t is not None}
-    )
-    w_parts = _partition(warnings)
-    e_parts = _partition(errors)
+    keys = sorted({t for _, t in w_parts if t is not None} | {t for _, t in e_parts if t is not None})
     written: list[Path] = []
-    for county, township in keys:
-        path = folder / f"{_safe_name(county)}_{_safe_name(township)}_{ctx.as_of.isoformat()}.xlsx"
-        _write_one(path, ctx, county, township, w_parts.get((county, township), []),
-                   e_parts.get((county, township), []), freshness.get(county, []), registry)
+    for township in keys:
+        path = folder / f"{_safe_name(plan.county)}_{_safe_name(township)}_{book.as_of.isoformat()}.xlsx"
+        _write_one(path, book, plan.county, township, w_parts.get((plan.county, township), []),
+                   e_parts.get((plan.county, township), []), plan.measures.get(township, []), plan.freshness,
+                   registry)
         written.append(path)
     unrouted = []
-    for (county, township), part in w_parts.items():
-        if township is None:
-            path = ctx.reports_dir / "unrouted" / f"{_safe_name(county)}_乡镇未识别_{ctx.as_of.isoformat()}.xlsx"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _write_one(path, ctx, county, None, part, [], freshness.get(county, []), registry)
-            unrouted.append(path)
+    part = w_parts.get((plan.county, None))
+    if part:
+        path = reports_dir / "unrouted" / f"{_safe_name(plan.county)}_乡镇未识别_{book.as_of.isoformat()}.xlsx"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_one(path, book, plan.county, None, part, [], plan.measures.get(None, []), plan.freshness, registry)
+        unrouted.append(path)
+    return written, unrouted
+
+
+def finish_workbooks(ctx, written: list[Path], unrouted: list[Path]) -> list[Path]:
+    """Note the unrouted workbooks; a rerun for the same date leaves none of a township without findings."""
     ctx.notes["unrouted_workbooks"] = [str(p) for p in sorted(unrouted)]
-    _remove_stale(folder, written)
+    _remove_stale(ctx.reports_dir / "townships", written)
     _remove_stale(ctx.reports_dir / "unrouted", unrouted)
-    return written
+    return sorted(written)
+
+
+def write_township_workbooks(ctx) -> list[Path]:
+    """One workbook per (county, township) with any warning or logic error of this run."""
+    book, plans = plan_workbooks(ctx)
+    written, unrouted = [], []
+    for plan in plans:
+        w, u = write_county_workbooks(book, plan, ctx.reports_dir)
+        written += w
+        unrouted += u
+    return finish_workbooks(ctx, written, unrouted)
 
 
 def _remove_stale(folder: Path, keep: list[Path]) -> None:

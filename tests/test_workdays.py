@@ -101,5 +101,5 @@ def test_run_summary_notes_a_deadline_in_an_unknown_year(tmp_path):
     assert deadline is not None and deadline[0].year == year
     notes = [s for s in ctx.skipped if s["kind"] == "calendar"]
     assert len(notes) == 1 and str(year) in notes[0]["reason"] and "周六、周日" in notes[0]["reason"]
-    note_unknown_years(ctx, WorkCalendar())  # nothing new: not repeated
+    note_unknown_years(ctx, WorkCalendar().unknown_years)  # nothing new: not repeated
     assert len([s for s in ctx.skipped if s["kind"] == "calendar"]) == 1
