@@ -48,6 +48,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from core.config import load_config
 from core.context import RunContext
@@ -185,6 +186,20 @@ def county_job(job: dict) -> dict:
         shutil.rmtree(dest / "tmp", ignore_errors=True)
 
 
+def workbooks_job(job: dict) -> dict:
+    """One county's township workbooks written on a worker, from its findings as Parquet and the
+    run's plain values (reports.workbooks.plan_workbooks made them in the province process)."""
+    from reports.workbooks import Book, CountyBooks, write_county_workbooks
+
+    t0 = time.perf_counter()
+    book = Book(load_config(job["config"]), date.fromisoformat(job["as_of"]), job["skipped"], job["drops"])
+    plan = CountyBooks(job["county"], pl.read_parquet(job["warnings"]), pl.read_parquet(job["errors"]),
+                       dict(job["measures"]), job["freshness"])
+    written, unrouted = write_county_workbooks(book, plan, Path(job["reports_dir"]))
+    return {"county": job["county"], "written": [str(p) for p in written], "unrouted": [str(p) for p in unrouted],
+            "seconds": round(time.perf_counter() - t0, 3), "peak_rss_mb": _peak_rss_mb()}
+
+
 # ---------------------------------------------------------------- the same jobs as Prefect tasks
 
 JOB_RETRIES = 2  # a job whose worker died or that raised runs again, twice, before the run fails
@@ -198,7 +213,7 @@ def prefect_tasks() -> dict:
 
     return {fn.__name__: task(fn, name=fn.__name__.removesuffix("_job").replace("_", "-"),
                               retries=JOB_RETRIES, retry_delay_seconds=2, cache_policy=NO_CACHE)
-            for fn in (ingest_folder_job, county_job)}
+            for fn in (ingest_folder_job, county_job, workbooks_job)}
 
 
 
@@ -287,7 +302,7 @@ class FanOut:
             flow._emit("folder", folder=folder, how=got["how"] + " (Dask)", seconds=got["seconds"])
 
     def stage(self, ctx: RunContext, name: str):
-        if name not in ("screening", "logic"):
+        if name not in ("screening", "logic", "reports"):
             return self.fallback_stage(ctx, name)
         from pipelines import flow
 
@@ -295,10 +310,40 @@ class FanOut:
         ctx.notes["stage"] = name
         t0 = time.perf_counter()
         try:
+            if name == "reports":  # the scorecard and Data Docs once, as in the single run
+                return flow.reports(ctx, self._workbooks)
             return self._screening(ctx) if name == "screening" else self._logic(ctx)
         finally:
             ctx.stage_seconds[name] = round(ctx.stage_seconds.get(name, 0) + time.perf_counter() - t0, 3)
             flow._emit("stage_done", stage=name, seconds=ctx.stage_seconds[name])
+
+    # -- reports: the township workbooks county by county on the workers; scorecard and Data Docs once
+    def _workbooks(self, ctx: RunContext) -> list[Path]:
+        from reports import workbooks
+
+        book, plans = workbooks.plan_workbooks(ctx)
+        work = self._work(ctx) / "workbooks"
+        shutil.rmtree(work, ignore_errors=True)
+        base = self._jobs_base(ctx)
+        jobs = []
+        for i, plan in enumerate(plans):
+            (work / str(i)).mkdir(parents=True)
+            plan.warnings.write_parquet(work / str(i) / "warnings.parquet")
+            plan.errors.write_parquet(work / str(i) / "logic_errors.parquet")
+            jobs.append({**base, "county": plan.county, "warnings": str(work / str(i) / "warnings.parquet"),
+                         "errors": str(work / str(i) / "logic_errors.parquet"),
+                         "measures": list(plan.measures.items()), "freshness": plan.freshness,
+                         "skipped": book.skipped, "drops": book.drops,
+                         "reports_dir": str(Path(ctx.reports_dir).resolve())})
+        t0 = time.perf_counter()
+        results = self._run(workbooks_job, jobs, [f"workbooks-{p.county or '无县名'}" for p in plans])
+        ctx.stage_seconds["fanout_workbook_jobs"] = round(time.perf_counter() - t0, 3)
+        peaks = ctx.notes.setdefault("fanout_peak_rss_mb", {})
+        for got in results:
+            ctx.stage_seconds[f"workbooks:{got['county'] or '-'}"] = got["seconds"]
+            peaks[f"workbooks:{got['county'] or '-'}"] = got["peak_rss_mb"]
+        return workbooks.finish_workbooks(ctx, [Path(p) for r in results for p in r["written"]],
+                                          [Path(p) for r in results for p in r["unrouted"]])
 
     # -- screening: cut slices, run every county, write warnings once
     def _screening(self, ctx: RunContext) -> dict[str, int]:

@@ -334,8 +334,10 @@ def _mark(ctx: RunContext, name: str, cpu0: float) -> None:
         ctx.notes.setdefault("peak_rss", {})[name] = _peak_rss_mb()
 
 
-def _reports(ctx):
-    return {"workbooks": workbooks.write_township_workbooks(ctx), "scorecard": scorecard.write_scorecard(ctx),
+def reports(ctx, write_workbooks: Callable = workbooks.write_township_workbooks):
+    """The reports stage: township workbooks (in this process, or county by county on Dask
+    workers: pipelines/fanout.py), the scorecard, and the Data Docs the worker rendered."""
+    return {"workbooks": write_workbooks(ctx), "scorecard": scorecard.write_scorecard(ctx),
             "data_docs": await_data_docs(ctx)}
 
 
@@ -373,7 +375,7 @@ def run_stage(ctx: RunContext, stage: str):
     t0, cpu0 = time.perf_counter(), time.process_time()
     try:
         if stage == "reports":
-            return _reports(ctx)
+            return reports(ctx)
         return STAGE_FUNCTIONS[stage](ctx)
     finally:
         ctx.stage_seconds[stage] = round(ctx.stage_seconds.get(stage, 0) + time.perf_counter() - t0, 3)

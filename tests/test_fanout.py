@@ -100,6 +100,21 @@ def test_fanned_out_run_gives_the_same_rows(both_runs, table):
         assert a == b, mode
 
 
+def test_fanned_out_workbooks_are_the_single_runs_byte_for_byte(both_runs):
+    """Each county's township workbooks are written on a worker (workbooks-<county> jobs), and
+    come out as the single run writes them: no run id or timestamp is in a workbook."""
+    root, _, runs, task_runs = both_runs
+    day = AS_OF.isoformat()
+    single = sorted((root / "single" / "reports" / day).glob("*/*.xlsx"))
+    assert len(single) >= 10
+    for mode in ("dask", "prefect"):
+        other = sorted((root / mode / "reports" / day).glob("*/*.xlsx"))
+        assert [p.relative_to(root / mode) for p in other] == [p.relative_to(root / "single") for p in single]
+        assert all(a.read_bytes() == b.read_bytes() for a, b in zip(single, other, strict=True)), mode
+        assert any(k.startswith("workbooks:") for k in runs[mode].notes["fanout_peak_rss_mb"])
+    assert {t.state_name for t in task_runs if t.name.startswith("workbooks-")} == {"Completed"}
+
+
 def test_prefect_flow_run_shows_every_folder_and_county_and_retries_them(both_runs):
     _, _, runs, task_runs = both_runs
     by_name = {t.name: t for t in task_runs}
