@@ -15,6 +15,7 @@ import functools
 import hashlib
 import json
 import re
+import resource
 import secrets
 import time
 import traceback
@@ -515,6 +516,9 @@ def run_once(
             ctx.notes.pop("reports_build", None)  # published, or discarded with the run's work
             store.discard_work(out, run_id)
             ctx.notes.setdefault("peak_rss", {})["end"] = _peak_rss_mb()
+            # the largest child this process waited for (the Data Docs worker): the kernel counts it
+            # in the run's peak as its parent's waiter sees it
+            ctx.notes["peak_rss"]["children"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
             _write_summary(ctx)
             _emit("done", summary=ctx.notes.get("summary"))
     return ctx
