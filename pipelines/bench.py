@@ -443,6 +443,10 @@ def fanout_figures(root: Path, as_of: str, single: float | None, workers: int = 
     print("  measured: " + "; ".join(f"{len(v)} {kind} jobs (longest {max(v, default=0):.1f} s, sum {sum(v):.1f} s)"
                                      for kind, v in jobs_of.items())
           + f"; job phases {phases:.1f} s, the rest (once, in the province process) {once:.1f} s")
+    jobs_in = {"ingest": st.get("fanout_ingest_jobs", 0.0), "screening": st.get("fanout_county_jobs", 0.0),
+               "logic": 0.0, "reports": st.get("fanout_workbook_jobs", 0.0)}
+    print("  once, by stage (outside the jobs): " + ", ".join(
+        f"{name} {st.get(name, 0.0) - jobs_in.get(name, 0.0):.1f} s" for name in RUN_STAGES if st.get(name)))
     for n in (16, 64):
         parts = {kind: lpt(v, n) for kind, v in jobs_of.items()}
         print(f"  projected, {n:2} cores  {once + sum(parts.values()):8.1f} s  (once {once:.0f} s + "
