@@ -467,6 +467,7 @@ def run_once(
         # Great Expectations takes seconds to import: its Data Docs worker loads it on the other
         # core while the files are read (checks/ge_docs.py); it dies with this run, however it ends.
         ctx.notes["docs_worker"] = take_docs_worker()
+        export = ThreadPoolExecutor(max_workers=1)
         try:
             t0 = time.perf_counter()
             fingerprints: dict = {f: fingerprint_folder(inbox, f) for f in [*DEPARTMENT_FOLDERS, FEEDBACK_FOLDER]}
@@ -489,16 +490,19 @@ def run_once(
                 raise IncompleteInbox(missing)
             _mark(ctx, "ingest", cpu0)
             for name in STAGES:
+                if name == "reports":  # the tables are final: exported while the workbooks are written
+                    exporting = export.submit(store.export_tables, ctx.cursor(), out, run_id, store.final_tables())
                 stage(ctx, name)
             ctx.notes["stage"] = "publish"
             _finish(ctx, "completed")
             _write_summary(ctx)  # inside the reports, so they publish together
             t0, cpu0 = time.perf_counter(), time.process_time()
-            store.publish(con, out, run_id, complete=True, reports=ctx.reports_dir)
+            store.publish(con, out, run_id, complete=True, reports=ctx.reports_dir, exported=exporting.result())
             ctx.stage_seconds["publish"] = round(time.perf_counter() - t0, 3)
             _mark(ctx, "publish", cpu0)
             ctx.notes["status"] = "completed"
         except BaseException as exc:
+            export.shutdown(wait=True)  # no export still writing into the staging folder
             ctx.notes["status"] = "failed"
             expected = isinstance(exc, IncompleteInbox)  # said in plain words; no traceback to show
             ctx.notes["error"] = str(exc) if expected else stage_error(ctx.notes.get("stage", "start"), exc)
@@ -511,6 +515,7 @@ def run_once(
             if not expected:
                 raise
         finally:
+            export.shutdown(wait=True)
             ctx.notes.pop("docs_worker").stop()
             con.close()
             ctx.notes.pop("reports_build", None)  # published, or discarded with the run's work

@@ -159,12 +159,32 @@ def reports_build_dir(out: Path, run_id: str, as_of) -> Path:
     return Path(out) / ".work" / f"{run_id}.reports" / as_of.isoformat()
 
 
+def export_tables(con: duckdb.DuckDBPyConnection, out: Path, run_id: str, tables) -> list[str]:
+    """Copy the run's rows of `tables` to Parquet in its staging folder (published by `publish`)."""
+    staging = Path(out).resolve() / ".staging" / run_id
+    staging.mkdir(parents=True, exist_ok=True)
+    for table in tables:
+        con.execute(
+            f"COPY (SELECT * FROM main.{table} WHERE run_id = ?) TO '{(staging / f'{table}.parquet').as_posix()}'"
+            " (FORMAT parquet, COMPRESSION zstd)",
+            [run_id],
+        )
+    return list(tables)
+
+
+def final_tables() -> list[str]:
+    """The tables no stage writes once apply_feedback is done: only `runs` gets its final row after
+    the reports, so the others are exported while the workbooks are written (flow.run_once)."""
+    return [t for t in warehouse_tables() if t != "runs"]
+
+
 def publish(con: duckdb.DuckDBPyConnection, out: Path, run_id: str, complete: bool = True,
-            reports: Path | None = None) -> Path:
+            reports: Path | None = None, exported: list[str] | None = None) -> Path:
     """Copy the run's tables to Parquet, rename them into store/, refresh the catalogue.
 
     `runs` must already hold this run's row with its final status.
     With complete=False only runs.parquet is published (a failed run is recorded, never latest).
+    `exported`: tables export_tables already wrote to the staging folder for this run.
     `reports` (a complete run's built reports folder, named after its as-of date) is moved into
     the staging folder first, so the one rename that publishes the run's tables publishes its
     reports too; they are then moved to OUT/reports/<as-of>/ (place_reports), a step recovery
@@ -172,16 +192,10 @@ def publish(con: duckdb.DuckDBPyConnection, out: Path, run_id: str, complete: bo
     """
     out = Path(out).resolve()
     staging = out / ".staging" / run_id
-    if staging.exists():
+    done = set(exported or []) if complete else set()
+    if staging.exists() and not done:
         shutil.rmtree(staging)
-    staging.mkdir(parents=True)
-    tables = warehouse_tables() if complete else ["runs"]
-    for table in tables:
-        con.execute(
-            f"COPY (SELECT * FROM main.{table} WHERE run_id = ?) TO '{(staging / f'{table}.parquet').as_posix()}'"
-            " (FORMAT parquet, COMPRESSION zstd)",
-            [run_id],
-        )
+    export_tables(con, out, run_id, [t for t in (warehouse_tables() if complete else ["runs"]) if t not in done])
     if complete and reports is not None and Path(reports).is_dir():
         (staging / "reports").mkdir()
         os.rename(reports, staging / "reports" / Path(reports).name)
