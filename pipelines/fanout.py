@@ -281,7 +281,7 @@ class FanOut:
         jobs = [{**base, "folder": folder, "tables": ctx.notes["folder_tables"].get(folder, []),
                  "files": ctx.notes["fingerprints"].get(folder, []),
                  "dest": str(self._work(ctx) / "ingest" / folder)}
-                for folder in flow.largest_first(ctx, flow.DEPARTMENT_FOLDERS) if folder not in plan]
+                for folder in flow.DEPARTMENT_FOLDERS if folder not in plan]
         con = ctx.cursor()
         peaks = ctx.notes.setdefault("fanout_peak_rss_mb", {})
         t0 = time.perf_counter()

@@ -403,16 +403,8 @@ def _ingest_plain(ctx: RunContext, plan: dict[str, str]) -> None:
                 time.sleep(1)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        for f in [pool.submit(one, folder) for folder in largest_first(ctx, DEPARTMENT_FOLDERS)]:
+        for f in [pool.submit(one, folder) for folder in DEPARTMENT_FOLDERS]:
             f.result()
-
-
-def largest_first(ctx: RunContext, folders) -> list[str]:
-    """The folders by the bytes of their files, largest first: the two big ones (a province's
-    roster and settlements) start at once and the small ones fill in beside them, instead of a
-    big one read alone at the end on one core."""
-    size = {f: sum(x["size"] for x in ctx.notes.get("fingerprints", {}).get(f) or []) for f in folders}
-    return sorted(folders, key=lambda f: -size[f])
 
 
 def _stage_plain(ctx: RunContext, stage: str):

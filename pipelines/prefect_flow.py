@@ -17,7 +17,6 @@ from pipelines.flow import (
     INGEST_RETRIES,
     ingest_one,
     is_transient,
-    largest_first,
     one_line,
     run_entry,
     run_stage,
@@ -46,7 +45,7 @@ def stage_task(ctx: RunContext, stage: str):
 def _ingest_prefect(ctx: RunContext, plan: dict[str, str]) -> None:
     futures = [
         ingest_task.with_options(name=f"ingest-{folder}").submit(ctx, folder, plan.get(folder))
-        for folder in largest_first(ctx, DEPARTMENT_FOLDERS)
+        for folder in DEPARTMENT_FOLDERS
     ]
     errors = []
     for f in futures:
