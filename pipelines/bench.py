@@ -402,8 +402,31 @@ def province_figures(root: Path, as_of: str) -> float:
           f" peak RSS {second['peak_rss_mb'] / 1024:.2f} GB")
     st2 = second["summary"].get("stage_seconds", {})
     print("    " + ", ".join(f"{name} {st2.get(name, 0.0):.1f} s" for name in RUN_STAGES if st2.get(name)))
-    shutil.rmtree(out, ignore_errors=True)
-    return wall
+    return wall  # OUT stays for the fanned-out run to compare with (fanout_figures removes it)
+
+
+COMPARED = ("warnings", "logic_errors", "rejects", "source_checks", "input_files")
+
+
+def same_results(a: Path, b: Path) -> dict[str, tuple[int, int]]:
+    """table -> (rows of OUT a's latest run, rows that differ between the two) for COMPARED: every
+    column but the run ids, as multisets (EXCEPT ALL both ways, in DuckDB)."""
+    con = duckdb.connect()
+    out = {}
+    for table in COMPARED:
+        pa_, pb = [sorted((o / "store").glob(f"*/{table}.parquet"))[-1] for o in (a, b)]
+        cols = [c for (c,) in con.execute("SELECT name FROM parquet_schema(?) WHERE name <> 'schema'"
+                                          " AND num_children IS NULL", [str(pa_)]).fetchall()
+                if c not in ("run_id", "first_seen_run")]
+        sel = ", ".join(f'"{c}"' for c in cols)
+        n = con.execute("SELECT count(*) FROM read_parquet(?)", [str(pa_)]).fetchone()[0]
+        diff = con.execute(f"SELECT (SELECT count(*) FROM (SELECT {sel} FROM read_parquet($a) EXCEPT ALL"
+                           f" SELECT {sel} FROM read_parquet($b))) + (SELECT count(*) FROM (SELECT {sel} FROM"
+                           f" read_parquet($b) EXCEPT ALL SELECT {sel} FROM read_parquet($a)))",
+                           {"a": str(pa_), "b": str(pb)}).fetchone()[0]
+        out[table] = (n, diff)
+    con.close()
+    return out
 
 
 def lpt(jobs: list[float], workers: int) -> float:
@@ -451,7 +474,14 @@ def fanout_figures(root: Path, as_of: str, single: float | None, workers: int = 
         parts = {kind: lpt(v, n) for kind, v in jobs_of.items()}
         print(f"  projected, {n:2} cores  {once + sum(parts.values()):8.1f} s  (once {once:.0f} s + "
               + " + ".join(f"{kind} {sec:.0f} s" for kind, sec in parts.items()) + ")")
+    single_out = root / "run-out"
+    if (single_out / "store").is_dir():
+        got = same_results(single_out, out)
+        verdict = "identical" if not any(d for _, d in got.values()) else "DIFFERENT"
+        print(f"  results beside the single run: {verdict} — " + ", ".join(
+            f"{t} {n:,} rows, {d:,} differ" for t, (n, d) in got.items()))
     shutil.rmtree(out, ignore_errors=True)
+    shutil.rmtree(single_out, ignore_errors=True)
 
 
 def ingest_only(root: Path, as_of: str) -> None:
