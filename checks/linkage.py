@@ -264,9 +264,13 @@ def training_rows(con, county: str, default_county: str | None, limit: int = TRA
                      f" FROM {spec.table} WHERE {ident} IS NOT NULL AND {name} IS NOT NULL AND {where}")
     if not parts:
         return pl.DataFrame()
+    # a sample that depends on the rows only, not on their order in the tables (a reservoir sample
+    # does: a province's tables are filled in another order when its folders are read on Dask
+    # workers, and a different sample gave a different model and different L27 rows)
     df = con.execute(
-        f"SELECT DISTINCT * FROM ({' UNION ALL '.join(parts)}) USING SAMPLE reservoir({int(limit)} ROWS)"
-        f" REPEATABLE ({SEED})", {"county": county, "default": default_county}
+        f"SELECT * FROM (SELECT DISTINCT * FROM ({' UNION ALL '.join(parts)}))"
+        f" ORDER BY hash(name, id_number, county, township, village, {SEED}), name, id_number, township, village"
+        f" LIMIT {int(limit)}", {"county": county, "default": default_county}
     ).pl()
     df = df.sort("id_number", "name", "township", "village", nulls_last=True).with_columns(
         prefix=pl.col("id_number").str.slice(0, 15), unique_id=pl.format("t{}", pl.int_range(pl.len())))
@@ -421,7 +425,9 @@ def predict(left: pl.DataFrame, right: pl.DataFrame, model: dict, threshold: flo
         separator="、", ignore_nulls=True)
     scored = pairs.select(
         pl.col(f"unique_id{cs}").alias("unique_id"), pl.col(f"unique_id{ms}").alias("member_uid"),
-        pl.col("match_probability").cast(pl.Float64), agreed.alias("agreed"))
+        # six decimals: the last digits of Splink's sums follow DuckDB's thread order, and a link
+        # must read the same whichever machine or process scored it
+        pl.col("match_probability").cast(pl.Float64).round(6), agreed.alias("agreed"))
     written = scored.join(left.select("unique_id", "name"), on="unique_id", how="left").join(
         right.select(pl.col("unique_id").alias("member_uid"), pl.col("name").alias("member_name")),
         on="member_uid", how="left")

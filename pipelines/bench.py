@@ -405,7 +405,7 @@ def province_figures(root: Path, as_of: str) -> float:
     return wall  # OUT stays for the fanned-out run to compare with (fanout_figures removes it)
 
 
-COMPARED = ("warnings", "logic_errors", "rejects", "source_checks", "input_files")
+COMPARED = ("warnings", "logic_errors", "rejects", "source_checks", "input_files", "record_links")
 
 
 def same_results(a: Path, b: Path) -> dict[str, tuple[int, int]]:

@@ -88,7 +88,8 @@ def both_runs(tmp_path_factory, prefect_harness):
     return root, planted, runs, task_runs
 
 
-@pytest.mark.parametrize("table", ["warnings", "logic_errors", "rejects", "source_checks", "input_files"])
+@pytest.mark.parametrize("table", ["warnings", "logic_errors", "rejects", "source_checks", "input_files",
+                                   "record_links"])
 def test_fanned_out_run_gives_the_same_rows(both_runs, table):
     root, _, runs, _ = both_runs
     assert {ctx.notes["status"] for ctx in runs.values()} == {"completed"}
@@ -175,7 +176,7 @@ def test_missing_folders_lose_or_double_nothing(tmp_path):
     with fanout.executor(cfg, 2, None, flow._ingest_plain, flow._stage_plain) as fo:
         fanned = flow.run_once(inbox, cfg, AS_OF, tmp_path / "dask", ingest=fo.ingest, stage=fo.stage)
     assert single.notes["status"] == fanned.notes["status"] == "completed"
-    for table in ("warnings", "logic_errors", "rejects", "source_checks", "input_files"):
+    for table in ("warnings", "logic_errors", "rejects", "source_checks", "input_files", "record_links"):
         a = _table(tmp_path / "single", single.run_id, table)
         assert a == _table(tmp_path / "dask", fanned.run_id, table), table
     con = duckdb.connect()
