@@ -30,6 +30,7 @@ import logging
 import re
 import time
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -190,9 +191,10 @@ def candidates(ctx: RunContext, con) -> pl.DataFrame:
 
 def _features(df: pl.DataFrame) -> pl.DataFrame:
     """name_s / surname / id15 / birth / gender beside county, township, village."""
-    names = df.get_column("name").drop_nulls().unique().to_list()  # a province repeats its names
-    df = df.with_columns(name_s=pl.col("name").replace_strict(
-        names, [simplified(n) for n in names], default=None, return_dtype=pl.String))
+    if "name_s" not in df.columns:  # roster() brings its members' simplified names along
+        names = df.get_column("name").drop_nulls().unique().to_list()  # a province repeats its names
+        df = df.with_columns(name_s=pl.col("name").replace_strict(
+            names, [simplified(n) for n in names], default=None, return_dtype=pl.String))
     extra = _id_features(pl.col("prefix"))
     if "gender" in df.columns:
         extra["gender"] = pl.coalesce(pl.col("gender"), extra["gender"])
@@ -222,22 +224,19 @@ def roster(con, cand: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     counts = names.drop_nulls("name_s").group_by("name_s").agg(pl.col("len").sum()).sort("name_s")
     counties = pl.DataFrame(con.execute(f"SELECT DISTINCT county FROM ({ROSTER_SQL})").fetchall(),
                             schema={"county": pl.String}, orient="row")
-    keys = {
-        "_near_name": cand.drop_nulls(["county", "name_s"]).select("county", "name_s").unique(),
-        "_near_village": cand.drop_nulls(["county", "village", "surname"]).select("county", "village", "surname")
-        .unique(),
-        "_near_birth": cand.drop_nulls(["county", "birth"]).select("county", "birth").unique(),
-        "_near_county": pl.DataFrame({"county": [training_county(cand, counties)]}, schema={"county": pl.String}),
-        "_names": names.select("name", "name_s", "surname"),
-    }
+    keys = {f"_near_{i}": cand.drop_nulls(list(block)).select(block).unique()
+            for i, block in enumerate(PREDICTION_BLOCKS)}
+    keys |= {"_near_county": pl.DataFrame({"county": [training_county(cand, counties)]}, schema={"county": pl.String}),
+             "_names": names.select("name", "name_s", "surname")}
     for name, frame in keys.items():
         con.register(name, frame)
+    reached = " OR ".join(f"({', '.join(block)}) IN (SELECT ({', '.join(block)}) FROM _near_{i})"
+                          for i, block in enumerate(PREDICTION_BLOCKS))
     df = con.execute(f"""
-        SELECT r.* FROM ({ROSTER_SQL}) AS r LEFT JOIN _names USING (name)
-        WHERE county IN (SELECT county FROM _near_county)
-           OR (county, name_s) IN (SELECT (county, name_s) FROM _near_name)
-           OR (county, village, surname) IN (SELECT (county, village, surname) FROM _near_village)
-           OR (county, substr(id_number, 7, 8)) IN (SELECT (county, birth) FROM _near_birth)
+        SELECT * EXCLUDE (birth) FROM (
+            SELECT r.*, n.name_s, n.surname, substr(r.id_number, 7, 8) AS birth
+            FROM ({ROSTER_SQL}) AS r LEFT JOIN _names AS n USING (name))
+        WHERE county IN (SELECT county FROM _near_county) OR {reached}
         ORDER BY id_number
     """).pl()
     for name in keys:
@@ -279,6 +278,9 @@ def training_rows(con, county: str, default_county: str | None, limit: int = TRA
 
 # ---------------------------------------------------------------- the model
 
+# Which pairs are scored: the same county and name, village and surname, or birth date. Splink's
+# prediction blocking, `near` and the roster's filter (`roster`) all read this one list.
+PREDICTION_BLOCKS = (("county", "name_s"), ("county", "village", "surname"), ("county", "birth"))
 FEATURES = ["unique_id", "county", "name", "name_s", "surname", "id15", "birth", "gender", "township", "village"]
 
 
@@ -325,11 +327,7 @@ def settings(prior: float | None = None):
         **({"probability_two_random_records_match": prior} if prior else {}),
         unique_id_column_name="unique_id",
         comparisons=[name, id_prefix, exact("gender"), exact("township"), exact("village")],
-        blocking_rules_to_generate_predictions=[
-            block_on("county", "name_s"),
-            block_on("county", "village", "surname"),
-            block_on("county", "birth"),
-        ],
+        blocking_rules_to_generate_predictions=[block_on(*keys) for keys in PREDICTION_BLOCKS],
         retain_intermediate_calculation_columns=False,
         retain_matching_columns=True,
     )
@@ -381,7 +379,7 @@ def near(members: pl.DataFrame, cand: pl.DataFrame) -> pl.DataFrame:
     village and surname, or birth date): the same pairs as with every member, a province's
     millions of members cut to thousands."""
     keep = pl.lit(False)
-    for keys in (["county", "name_s"], ["county", "village", "surname"], ["county", "birth"]):
+    for keys in map(list, PREDICTION_BLOCKS):
         keep = keep | pl.struct(keys).is_in(cand.drop_nulls(keys).select(pl.struct(keys)).to_series().implode())
     return members.filter(keep)
 
@@ -477,13 +475,13 @@ def training_county(cand: pl.DataFrame, members: pl.DataFrame) -> str | None:
     return top.item(0, "county") if top.height else None
 
 
-def link(cand: pl.DataFrame, members: pl.DataFrame, train_left, review: float, accept: float,
-         model_path: Path, names: pl.DataFrame | None = None) -> tuple[pl.DataFrame, dict]:
+def link(cand: pl.DataFrame, members: pl.DataFrame, training: Callable[[str], pl.DataFrame], review: float,
+         accept: float, model_path: Path, names: pl.DataFrame | None = None) -> tuple[pl.DataFrame, dict]:
     """All candidate pairs at or above review, with `method` and `accepted`; and timings.
 
-    `train_left`: department rows with a valid ID to train on, or a function of the training
-    county giving them; `names`: every member's name_counts when `members` holds only those
-    the candidates can reach (roster)."""
+    `training`: the training county -> its department rows with a valid ID to train on;
+    `names`: every member's name_counts when `members` holds only those the candidates can
+    reach (roster)."""
     seconds: dict[str, float] = {}
     det = deterministic(cand, members).with_columns(method=pl.lit("deterministic"))
     rest = cand.filter(~pl.col("unique_id").is_in(det["unique_id"].implode()))
@@ -491,8 +489,7 @@ def link(cand: pl.DataFrame, members: pl.DataFrame, train_left, review: float, a
     county = training_county(cand, members) if rest.height and members.height else None
     if county is not None:
         t0 = time.perf_counter()
-        if callable(train_left):
-            train_left = train_left(county)
+        train_left = training(county)
         mine = rest.filter(pl.col("county") == county)
         left = pl.concat([train_left.select(FEATURES), mine.select(FEATURES)]) if train_left.height else mine
         right = members.filter(pl.col("county") == county)
