@@ -43,7 +43,7 @@ import threading
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, timedelta
 from itertools import pairwise
 from pathlib import Path
 
@@ -395,26 +395,40 @@ def province_figures(root: Path, as_of: str) -> float:
         print(f"    {name:16} {mb / 1024:8.2f} GB")
     if peak.get("end"):
         print(f"    {'closing':16} {peak['end'] / 1024:8.2f} GB  peak so far once the working database is closed")
-    second = fangpin_run(inbox, config if config.exists() else None, out, as_of, fresh=False)
-    reused = len(second["summary"].get("reused", {}))
-    print(f"  second night      {second['wall']:8.1f} s   {second['wall'] / wall:6.1%} of the first"
-          f" (target ≤ 25 %); {reused} department folder(s) copied, not re-read; CPU {second['cpu']:.0f} s;"
-          f" peak RSS {second['peak_rss_mb'] / 1024:.2f} GB")
-    st2 = second["summary"].get("stage_seconds", {})
-    print("    " + ", ".join(f"{name} {st2.get(name, 0.0):.1f} s" for name in RUN_STAGES if st2.get(name)))
-    return wall  # OUT stays for the fanned-out run to compare with (fanout_figures removes it)
+    cfg = config if config.exists() else None
+    second = fangpin_run(inbox, cfg, out, as_of, fresh=False)
+    _night("second night", "a rerun: same inputs and as-of date", second, wall)
+    following = (date.fromisoformat(as_of) + timedelta(days=1)).isoformat()
+    _night("next night", f"same inputs, as-of {following}: everything after ingest computed",
+           fangpin_run(inbox, cfg, out, following, fresh=False), wall, target=False)
+    return wall, first["summary"]["run_id"]  # OUT stays for the fanned-out run to compare with
+
+
+def _night(label: str, what: str, run: dict, first_wall: float, target: bool = True) -> None:
+    """A later run on the first night's OUT with unchanged inputs: its share of the first, what it took over."""
+    summary = run["summary"]
+    took = [f"{len(summary.get('reused', {}))} folder(s) copied, not re-read"]
+    if summary.get("results_from"):
+        took.append("linkage, screening and logic taken from the first night")
+    print(f"  {label:17} {run['wall']:8.1f} s   {run['wall'] / first_wall:6.1%} of the first"
+          + (" (target ≤ 25 %)" if target else "") + f" — {what}; " + "; ".join(took)
+          + f"; CPU {run['cpu']:.0f} s; peak RSS {run['peak_rss_mb'] / 1024:.2f} GB")
+    st = summary.get("stage_seconds", {})
+    print("    " + ", ".join(f"{name} {st.get(name, 0.0):.1f} s" for name in [*RUN_STAGES, "reuse_results"]
+                             if st.get(name)))
 
 
 COMPARED = ("warnings", "logic_errors", "rejects", "source_checks", "input_files", "record_links")
 
 
-def same_results(a: Path, b: Path) -> dict[str, tuple[int, int]]:
-    """table -> (rows of OUT a's latest run, rows that differ between the two) for COMPARED: every
-    column but the run ids, as multisets (EXCEPT ALL both ways, in DuckDB)."""
+def same_results(a: Path, b: Path, run_a: str | None = None) -> dict[str, tuple[int, int]]:
+    """table -> (rows of OUT a's run `run_a` (default its latest), rows that differ from OUT b's latest
+    run) for COMPARED: every column but the run ids, as multisets (EXCEPT ALL both ways, in DuckDB)."""
     con = duckdb.connect()
     out = {}
     for table in COMPARED:
-        pa_, pb = [sorted((o / "store").glob(f"*/{table}.parquet"))[-1] for o in (a, b)]
+        pa_ = a / "store" / run_a / f"{table}.parquet" if run_a else sorted((a / "store").glob(f"*/{table}.parquet"))[-1]
+        pb = sorted((b / "store").glob(f"*/{table}.parquet"))[-1]
         cols = [c for (c,) in con.execute("SELECT name FROM parquet_schema(?) WHERE name <> 'schema'"
                                           " AND num_children IS NULL", [str(pa_)]).fetchall()
                 if c not in ("run_id", "first_seen_run")]
@@ -437,7 +451,7 @@ def lpt(jobs: list[float], workers: int) -> float:
     return max(load)
 
 
-def fanout_figures(root: Path, as_of: str, single: float | None, workers: int = 2) -> None:
+def fanout_figures(root: Path, as_of: str, single: tuple[float, str] | None, workers: int = 2) -> None:
     """`fangpin run --workers N` on the province set (issue 14): its wall time beside the single
     process's, the largest worker's peak, and a projection to 16 and 64 cores.
 
@@ -451,7 +465,7 @@ def fanout_figures(root: Path, as_of: str, single: float | None, workers: int = 
     run = fangpin_run(inbox, config if config.exists() else None, out, as_of, workers=workers)
     st = run["summary"].get("stage_seconds", {})
     jobs = run["summary"].get("worker_peak_rss_mb", {})
-    versus = f"; single process {single:.1f} s" if single else ""
+    versus = f"; single process {single[0]:.1f} s" if single else ""
     print(f"Province fanned out on {workers} local Dask workers (`fangpin run --workers {workers}`)")
     print(f"  end to end        {run['wall']:8.1f} s{versus}; province process peak RSS"
           f" {run['peak_rss_mb'] / 1024:.2f} GB")
@@ -476,7 +490,7 @@ def fanout_figures(root: Path, as_of: str, single: float | None, workers: int = 
               + " + ".join(f"{kind} {sec:.0f} s" for kind, sec in parts.items()) + ")")
     single_out = root / "run-out"
     if (single_out / "store").is_dir():
-        got = same_results(single_out, out)
+        got = same_results(single_out, out, single[1] if single else None)
         verdict = "identical" if not any(d for _, d in got.values()) else "DIFFERENT"
         print(f"  results beside the single run: {verdict} — " + ", ".join(
             f"{t} {n:,} rows, {d:,} differ" for t, (n, d) in got.items()))

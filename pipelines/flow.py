@@ -11,8 +11,10 @@ the Prefect UI shows where time went. This module never imports Prefect itself.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import importlib.metadata
 import json
 import re
 import resource
@@ -188,13 +190,85 @@ def plan_reuse(ctx: RunContext, fingerprints: dict, reread: bool) -> dict[str, s
         files = fingerprints.get(folder) or []
         if not files or prev_fp.get(folder) != files:
             continue
-        birth_rejects = ctx.cursor().execute(
+        birth_rejects = row[3] < ctx.as_of and ctx.cursor().execute(
             "SELECT count(*) FROM hist.rejects WHERE run_id = ? AND source_table IN (SELECT unnest(?::VARCHAR[]))"
             " AND reason LIKE '%出生日期%'", [prev_id, tables.get(folder, [])]
         ).fetchone()[0]
         if not birth_rejects:
             plan[folder] = prev_id
     return plan
+
+
+@functools.cache
+def rules_digest() -> str:
+    """SHA-256 prefix of what turns loaded rows into findings: the code and SQL of checks/, sql/ and
+    core/ (rules, registry, models, configuration), and the versions of the libraries whose answers
+    land in them. An upgrade of any of them computes the findings afresh (plan_results)."""
+    h = hashlib.sha256()
+    root = SPECS_DIR.parent.parent
+    for p in sorted(q for d in ("checks", "sql", "core") for q in (root / d).rglob("*")
+                    if q.is_file() and "__pycache__" not in q.parts):
+        h.update(p.relative_to(root).as_posix().encode())
+        h.update(p.read_bytes())
+    for dist in ("duckdb", "polars", "splink", "chinesecalendar"):
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            h.update(f"{dist}=={importlib.metadata.version(dist)}".encode())
+    return h.hexdigest()[:16]
+
+
+# Tables of the stages a rerun on unchanged inputs takes from the earlier run (plan_results):
+# linkage, screening, logic and apply_feedback write these and nothing else the warehouse keeps.
+RESULT_STAGES = ("linkage", "screening", "logic", "apply_feedback")
+RESULT_TABLES = ("record_links", "warnings", "logic_errors")
+
+
+def plan_results(ctx: RunContext, fingerprints: dict, plan: dict[str, str]) -> str | None:
+    """The earlier run whose findings this run takes as they are (reuse_results), or None.
+
+    Only a rerun: the run every folder is copied from (plan_reuse: the last completed run, same
+    configuration and reading code) had the same as-of date, exactly the same files in every
+    folder (empty ones too), the same rule code (rules_digest) and no returned workbooks. Its
+    linkage, screening, logic and feedback would then give, row for row, what it gave: they read
+    only those rows, the configuration, the as-of date and the runs before it — and the previous
+    run (the latest completed one with an earlier as-of date) is its previous run too, since no
+    run completed after it. Returned workbooks are excluded because the earlier run recorded them:
+    read again they are duplicates, and the run's verifications differ.
+
+    A night with a new as-of date computes everything after ingest again: ages, windows,
+    deadlines, freshness and 新增/持续 all move with it.
+    """
+    if not plan or fingerprints.get(FEEDBACK_FOLDER):
+        return None
+    prev_id = next(iter(plan.values()))
+    if any(plan.get(f) != prev_id for f in DEPARTMENT_FOLDERS if fingerprints.get(f)):
+        return None
+    row = ctx.cursor().execute(
+        "SELECT fingerprints, as_of_date FROM hist.runs WHERE run_id = ? AND status = 'completed'", [prev_id]
+    ).fetchone()
+    if not row or row[1] != ctx.as_of:
+        return None
+    prev_fp = json.loads(row[0])
+    same = all(prev_fp.get(k) == fingerprints.get(k) for k in {*prev_fp, *fingerprints} if k != FEEDBACK_FOLDER)
+    return prev_id if same and not prev_fp.get(FEEDBACK_FOLDER) else None
+
+
+def reuse_results(ctx: RunContext, prev_id: str) -> None:
+    """RESULT_TABLES copied from `prev_id` under this run's id (a finding it raised first is first
+    seen by this run, as it would be when computed afresh), with what those stages reported skipped."""
+    con = ctx.cursor()
+    for table in RESULT_TABLES:
+        first_seen = tuple(c for (c,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = ?"
+            " AND column_name = 'first_seen_run'", [table]).fetchall())
+        replace = ", ".join(["?::VARCHAR AS run_id",
+                             *(f"(CASE WHEN {c} = ? THEN ? ELSE {c} END) AS {c}" for c in first_seen)])
+        params = [ctx.run_id, *(v for _ in first_seen for v in (prev_id, ctx.run_id)), prev_id]
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * REPLACE ({replace}) FROM hist.{table}"
+                    " WHERE run_id = ?", params)
+    row = con.execute("SELECT skipped FROM hist.runs WHERE run_id = ?", [prev_id]).fetchone()
+    for entry in json.loads(row[0]) if row and row[0] else []:
+        if entry.get("kind") != "report" and entry not in ctx.skipped:
+            ctx.skip(entry["kind"], entry["name"], entry["reason"])
 
 
 def _clear_folder(con, run_id: str, folder: str, tables: list[str]) -> None:
@@ -377,6 +451,8 @@ def run_stage(ctx: RunContext, stage: str):
     try:
         if stage == "reports":
             return reports(ctx)
+        if stage == "reuse_results":
+            return reuse_results(ctx, ctx.notes["results_from"])
         return STAGE_FUNCTIONS[stage](ctx)
     finally:
         ctx.stage_seconds[stage] = round(ctx.stage_seconds.get(stage, 0) + time.perf_counter() - t0, 3)
@@ -464,10 +540,12 @@ def run_once(
             t0 = time.perf_counter()
             fingerprints: dict = {f: fingerprint_folder(inbox, f) for f in [*DEPARTMENT_FOLDERS, FEEDBACK_FOLDER]}
             fingerprints["_reader"] = reader_digest()
+            fingerprints["_rules"] = rules_digest()
             ctx.stage_seconds["fingerprints"] = round(time.perf_counter() - t0, 3)
             ctx.notes["fingerprints"] = fingerprints
             ctx.notes["folder_tables"] = folder_tables()
             ctx.notes["reused"] = plan = plan_reuse(ctx, fingerprints, reread)
+            ctx.notes["results_from"] = results_from = plan_results(ctx, fingerprints, plan)
             con.execute("UPDATE runs SET fingerprints = ? WHERE run_id = ?",
                         [json.dumps(fingerprints, ensure_ascii=False), run_id])
             store.note_running(con, out, run_id)
@@ -484,6 +562,10 @@ def run_once(
             for name in STAGES:
                 if name == "reports":  # the tables are final: exported while the workbooks are written
                     exporting = export.submit(store.export_tables, ctx.cursor(), out, run_id, store.final_tables())
+                if results_from and name in RESULT_STAGES:
+                    if name == RESULT_STAGES[0]:
+                        stage(ctx, "reuse_results")
+                    continue
                 stage(ctx, name)
             ctx.notes["stage"] = "publish"
             _finish(ctx, "completed")
@@ -636,6 +718,7 @@ def build_summary(ctx: RunContext, status: str) -> dict:
         "reports_dir": str(Path(ctx.published_reports_dir).resolve()),
         "sources": sources,
         "reused": ctx.notes.get("reused", {}),
+        "results_from": ctx.notes.get("results_from"),
         "files_skipped": files_skipped,
         "skipped": list(ctx.skipped),
         "tables": tables,

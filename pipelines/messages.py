@@ -18,6 +18,7 @@ STAGE_TITLES = {
     "screening": "部门筛查预警",
     "logic": "逻辑错误检查",
     "apply_feedback": "应用核实结果",
+    "reuse_results": "输入未变，沿用同一基准日期上次运行的关联、预警和逻辑错误",
     "reports": "生成乡镇核实表和评分表",
     "ingest": "读取数据",
     "townships": "乡镇名称对应",
@@ -139,6 +140,9 @@ def print_summary(console, summary: dict) -> None:
         console.print(t)
     for folder, run_id in (summary.get("reused") or {}).items():
         console.print(f"  {folder_title(folder)}：文件与运行 {run_id} 时相同，未重新读取（需要时加 --reread）")
+    if summary.get("results_from"):
+        console.print(f"  收件目录、配置和基准日期都与运行 {summary['results_from']} 相同：关联、预警和逻辑错误"
+                      "沿用该次结果，未重新计算（需要时加 --reread）")
     if summary.get("files_skipped"):
         console.print("[bold]未读取的文件和工作表[/]")
         for f in summary["files_skipped"]:

@@ -213,7 +213,7 @@ def test_a_second_run_on_the_same_out_is_refused(county, tmp_path):
 def _findings(out, run_id):
     con = _catalogue(out)
     result = {}
-    for table in ("warnings", "logic_errors"):
+    for table in ("warnings", "logic_errors", "record_links"):
         cols = [c for (c,) in con.execute(
             "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND column_name <> 'run_id'"
             " ORDER BY column_index", [table]).fetchall()]
@@ -256,6 +256,23 @@ def test_rerun_of_the_same_inbox_and_date_gives_identical_findings_and_workbooks
     workbooks = _workbook_cells(reports, second.run_id)
     assert workbooks == _workbook_cells(kept, first.run_id)
     assert any(name.startswith("townships/") for name in workbooks), "township workbooks were written"
+    assert second.notes["results_from"] is None  # --reread computes everything
+
+    # Nothing changed since: the findings are taken from the last run, not computed, and are the same
+    third = _run(inbox, config, out)
+    assert third.notes["results_from"] == second.run_id
+    assert "linkage" not in third.stage_seconds and "reuse_results" in third.stage_seconds
+    assert _findings(out, third.run_id) == a
+    assert sorted(map(str, third.skipped)) == sorted(map(str, second.skipped))
+    assert _workbook_cells(reports, third.run_id) == workbooks
+
+    # Another as-of date, or a returned workbook in the inbox, computes them again
+    assert _run(inbox, config, out, as_of=date(2026, 11, 25)).notes["results_from"] is None
+    again = _copy_inbox(inbox, tmp_path / "with-feedback")
+    (again / "feedback").mkdir()
+    shutil.copy(next(reports.glob("townships/*.xlsx")), again / "feedback")
+    assert _run(again, config, out, as_of=date(2026, 11, 25)).notes["reused"]
+    assert _run(again, config, out, as_of=date(2026, 11, 25)).notes["results_from"] is None
 
 
 def _wait_for(predicate, timeout, what):
