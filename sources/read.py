@@ -55,6 +55,7 @@ SUPPORTED = CSV_SUFFIXES | EXCEL_SUFFIXES | PARQUET_SUFFIXES
 
 _CHUNK = 16 * 1024 * 1024
 _SNIFF = 1024 * 1024
+_RATIO_BYTES = 64 * 1024  # GBK shows itself in thousands of damaged spots here (detect_encoding)
 STREAM_BYTES = 64 * 1024 * 1024  # CSVs larger than this are read in chunks, not whole
 CHUNK_ROWS = 500_000
 MAX_CELL_CHARS = 32_767  # what one Excel cell holds; a longer cell is damage, not data
@@ -126,10 +127,17 @@ def detect_encoding(head: bytes) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
+    damaged, wide = _damage_ratio(head[:_RATIO_BYTES])
+    if damaged < 64 and len(head) > _RATIO_BYTES:  # too little evidence in the window: the whole head
+        damaged, wide = _damage_ratio(head)
+    return "utf-8" if damaged * 3 <= wide else "gb18030"
+
+
+def _damage_ratio(head: bytes) -> tuple[int, int]:
+    """(damaged spots, non-ASCII characters that decode) of bytes read as UTF-8 (detect_encoding)."""
     text = head.decode("utf-8", errors="replace")
     damaged = len(re.findall("\ufffd+", text))
-    wide = sum(1 for c in text if ord(c) > 0x7F) - text.count("\ufffd")
-    return "utf-8" if damaged * 3 <= wide else "gb18030"
+    return damaged, len(text) - len(text.encode("ascii", errors="ignore")) - text.count("\ufffd")
 
 
 def _detect_layout(text: str) -> tuple[str, int]:

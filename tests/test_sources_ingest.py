@@ -693,3 +693,19 @@ def test_negative_list_workbook_of_four_registers_and_new_department_csvs(tmp_pa
         {"quality_ok": "否", "assessed_date": date(2026, 5, 1)}]
     skipped = rows(ctx, "SELECT sheet, status FROM input_files WHERE folder = 'negative_list' AND status <> 'loaded'")
     assert skipped == [{"sheet": "说明", "status": "skipped"}]
+
+
+@pytest.mark.parametrize(("at", "stray"), [(40, True), (150_000, True), (40, False)])
+def test_encoding_is_told_by_the_whole_head_when_the_first_bytes_say_little(at, stray):
+    """A stray byte in UTF-8 text stays UTF-8 wherever it falls in the head; GBK text is GBK even
+    when its first 64 KB are ASCII and the Chinese comes later."""
+    from sources.read import detect_encoding
+
+    row = "户主,620422199001011234,红山镇\n"
+    if stray:
+        text = ("姓名,身份证号,乡镇\n" + row * 12000).encode("utf-8")
+        head = text[:at] + b"\xff" + text[at:]
+        assert detect_encoding(head[: 1024 * 1024]) == "utf-8"
+    else:
+        head = (b"name,id,town\n" + b"a,620422199001011234,x\n" * 3000 + (row * 12000).encode("gbk"))
+        assert detect_encoding(head[: 1024 * 1024]) == "gb18030"
