@@ -526,6 +526,72 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, df: pl.DataFrame) -
         con.unregister(name)
 
 
+# Rows per table an insert waits for. DuckDB appends a batch of a row group (122,880 rows) or
+# more straight into new row groups; a smaller one goes through the transaction's local storage
+# and is copied again at commit: one insert per file (~55,000 rows) cost twice the time.
+BATCH_ROWS = 250_000
+
+
+class Appender:
+    """A folder's rows into DuckDB in batches, from a writer thread with a cursor of its own.
+
+    polars normalises the next file while DuckDB appends (both release the GIL); at most one
+    batch is being inserted. Rows keep reading order (the first occurrence of a duplicate is
+    the one kept). A batch DuckDB refuses is inserted again frame by frame; a frame refused
+    again is noted in `failed` by (file, sheet), and the folder reports that file unreadable
+    (_settle_failed) while the others load.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.cur = con.cursor()
+        self.pool = ThreadPoolExecutor(max_workers=1)
+        self.pending = None
+        self.frames: dict[str, list[tuple[tuple[str, str | None], pl.DataFrame]]] = defaultdict(list)
+        self.rows: dict[str, int] = defaultdict(int)
+        self.failed: dict[tuple[str, str | None], str] = {}
+
+    def add(self, table: str, key: tuple[str, str | None], df: pl.DataFrame) -> None:
+        if df.height:
+            self.frames[table].append((key, df))
+            self.rows[table] += df.height
+            if self.rows[table] >= BATCH_ROWS:
+                self._send(table)
+
+    def _send(self, table: str) -> None:
+        frames = self.frames.pop(table)
+        self.rows.pop(table)
+        self.wait()
+        self.pending = self.pool.submit(self._insert, table, frames)
+
+    def _insert(self, table: str, frames) -> None:
+        try:
+            insert_frame(self.cur, table, pl.concat([df for _, df in frames], how="diagonal_relaxed", rechunk=False))
+        except duckdb.Error:
+            for key, df in frames:
+                try:
+                    insert_frame(self.cur, table, df)
+                except duckdb.Error as exc:
+                    self.failed.setdefault(key, f"{type(exc).__name__}: {str(exc)[:200]}")
+
+    def wait(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.result()
+
+    def flush(self) -> None:
+        """Every row added so far inserted: before a statement reads or deletes the folder's rows."""
+        for table in list(self.frames):
+            self._send(table)
+        self.wait()
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self.pool.shutdown(wait=True)
+            self.cur.close()
+
+
 def _input_file(con, ctx, folder, rel, sheet, table=None, header_row=None, read=None, loaded=None,
                 rejected=None, duplicates=None, status="loaded", reason=None, fp=None) -> None:
     con.execute(
@@ -613,6 +679,27 @@ def _ingest_folder(ctx, con, folder: str) -> dict:
     specs = specs_for_folder(folder)
     touched: set[str] = set()
     unparsed_all: dict[str, dict[str, int]] = ctx.notes.setdefault("ingest_unparsed", {})
+    out = Appender(con)
+    try:
+        _read_files(ctx, con, out, folder, files, specs, counts, touched, unparsed_all)
+    finally:
+        out.close()
+    _settle_failed(ctx, con, folder, out.failed, counts)
+    if {"members", "measures"} & touched:
+        _household_county(con, ctx)
+    for table in sorted(touched):
+        for _, n in _dedupe(con, ctx, table).items():
+            c = counts[table]
+            c["duplicates"] += n
+            c["loaded"] -= n
+    if "households" in touched:
+        n = _second_household_rows(con, ctx)
+        counts["households"]["loaded"] -= n
+        counts["households"]["rejected"] += n
+    return counts
+
+
+def _read_files(ctx, con, out: Appender, folder, files, specs, counts, touched, unparsed_all) -> None:
     for path in files:
         rel = path.relative_to(ctx.inbox).as_posix()
         fp = None  # the flow stamps input_files.fingerprint with the SHA-256 it already computed
@@ -632,7 +719,7 @@ def _ingest_folder(ctx, con, folder: str) -> dict:
         for grid in grids:
             try:
                 try:
-                    tables = _ingest_grid(ctx, con, folder, rel, fp, grid, specs, counts, unparsed_all)
+                    tables = _ingest_grid(ctx, con, out, folder, rel, fp, grid, specs, counts, unparsed_all)
                 except Exception:
                     if grid.scan is None:
                         raise
@@ -640,25 +727,31 @@ def _ingest_folder(ctx, con, folder: str) -> dict:
                     # it again record by record, so the damage costs the damaged rows only
                     grid.close()
                     grid = read_grids(path, repair=True)[0]
-                    tables = _ingest_grid(ctx, con, folder, rel, fp, grid, specs, counts, unparsed_all)
+                    tables = _ingest_grid(ctx, con, out, folder, rel, fp, grid, specs, counts, unparsed_all)
                 touched.update(tables)
             except Exception as exc:
                 _unreadable(con, ctx, folder, rel, grid.sheet,
                             f"读取时出错：{type(exc).__name__}: {str(exc)[:200]}", fp)
             finally:
                 grid.close()
-    if {"members", "measures"} & touched:
-        _household_county(con, ctx)
-    for table in sorted(touched):
-        for _, n in _dedupe(con, ctx, table).items():
+
+
+def _settle_failed(ctx, con, folder: str, failed: dict[tuple[str, str | None], str], counts) -> None:
+    """A file or sheet whose rows DuckDB refused (Appender.failed): its rows removed, the file
+    reported unreadable with the reason, the folder's figures taken back. Not expected: the
+    normaliser types every value to fit its column; this keeps one file's surprise from
+    costing the others."""
+    for (rel, sheet), why in failed.items():
+        rows = con.execute(
+            "SELECT source_table, rows_read, rows_loaded, rows_rejected FROM input_files WHERE run_id = ?"
+            " AND file = ? AND sheet IS NOT DISTINCT FROM ? AND status = 'loaded'", [ctx.run_id, rel, sheet]).fetchall()
+        _discard(con, ctx, rel, sheet, [t for t, *_ in rows])
+        con.execute("DELETE FROM input_files WHERE run_id = ? AND file = ? AND sheet IS NOT DISTINCT FROM ?"
+                    " AND status = 'loaded'", [ctx.run_id, rel, sheet])
+        for table, read, loaded, rejected in rows:
             c = counts[table]
-            c["duplicates"] += n
-            c["loaded"] -= n
-    if "households" in touched:
-        n = _second_household_rows(con, ctx)
-        counts["households"]["loaded"] -= n
-        counts["households"]["rejected"] += n
-    return counts
+            c["read"], c["loaded"], c["rejected"] = c["read"] - read, c["loaded"] - loaded, c["rejected"] - rejected
+        _unreadable(con, ctx, folder, rel, sheet, f"读取时出错：{why}", None)
 
 
 def _second_household_rows(con, ctx) -> int:
@@ -723,7 +816,7 @@ def _unreadable(con, ctx, folder, rel, sheet, reason, fp) -> None:
     ctx.skip("sheet" if sheet else "file", f"{rel}[{sheet}]" if sheet else rel, reason)
 
 
-def _ingest_grid(ctx, con, folder, rel, fp, grid: Grid, specs, counts, unparsed_all) -> list[str]:
+def _ingest_grid(ctx, con, out: Appender, folder, rel, fp, grid: Grid, specs, counts, unparsed_all) -> list[str]:
     label = f"{rel}[{grid.sheet}]" if grid.sheet else rel
     kind = "sheet" if grid.sheet else "file"
     if grid.encoding and grid.encoding.startswith("error:"):
@@ -746,9 +839,10 @@ def _ingest_grid(ctx, con, folder, rel, fp, grid: Grid, specs, counts, unparsed_
     reject_table = "members" if national else m.spec.table
     tables = ["households", "members", "measures"] if national else [m.spec.table]
     try:
-        read, rejected_n, loaded_n, unparsed = _load_chunks(ctx, con, rel, grid, m, reject_table)
-        damaged = _bad_rows(ctx, con, rel, grid, header_row, reject_table)
+        read, rejected_n, loaded_n, unparsed = _load_chunks(ctx, out, rel, grid, m, reject_table)
+        damaged = _bad_rows(ctx, out, rel, grid, header_row, reject_table)
     except Exception:
+        out.flush()
         _discard(con, ctx, rel, grid.sheet, tables)
         raise
     read, rejected_n = read + damaged, rejected_n + damaged
@@ -778,13 +872,8 @@ def _ingest_grid(ctx, con, folder, rel, fp, grid: Grid, specs, counts, unparsed_
     return tables
 
 
-def _load_chunks(ctx, con, rel, grid: Grid, m: Match, reject_table: str):
-    """Normalise and insert the grid chunk by chunk; the national export is reshaped whole.
-
-    A chunk's DuckDB insert runs in a writer thread while polars normalises the next
-    chunk (both release the GIL); at most one insert is pending, so at most two chunks
-    are held in memory. Only this grid's writer uses `con` until it is drained.
-    """
+def _load_chunks(ctx, out: Appender, rel, grid: Grid, m: Match, reject_table: str):
+    """Normalise the grid chunk by chunk into the folder's Appender; the national export is reshaped whole."""
     national = m.spec.level == "national"
     const = [pl.lit(ctx.run_id).alias("run_id"), pl.lit(rel).alias("source_file"),
              pl.lit(grid.sheet, dtype=pl.String).alias("source_sheet")]
@@ -793,43 +882,33 @@ def _load_chunks(ctx, con, rel, grid: Grid, m: Match, reject_table: str):
     unparsed: dict[str, int] = defaultdict(int)
     keep = []
     offset = 0
-
-    def write(rejected: pl.DataFrame, loaded: pl.DataFrame | None) -> None:
-        if rejected.height:
-            insert_frame(con, "rejects", rejected.with_columns(
-                const[0], pl.lit(reject_table).alias("source_table"), pl.lit(rel).alias("file"),
-                pl.lit(grid.sheet, dtype=pl.String).alias("sheet")))
-        if loaded is not None:
-            insert_frame(con, m.spec.table, loaded)
-
-    with ThreadPoolExecutor(max_workers=1) as writer:
-        pending = None
-        for chunk in grid.chunks():
-            skip = max(0, m.header_idx + 1 - offset)
-            body = body_rows(chunk, m, grid.first_row + offset, skip)
-            offset += chunk.height
-            if body.height == 0:
-                continue
-            body = _number_cells(grid, m, body)
-            loaded, rejected, unp = normalise_sheet(body, m, ctx.as_of, ctx.config.county, grid.text)
-            read += body.height
-            rejected_n += rejected.height
-            for k, v in unp.items():
-                unparsed[k] += v
-            loaded = loaded.with_columns(*const)
-            if national:
-                keep.append(loaded)
-            else:
-                loaded_n[m.spec.table] += loaded.height
-            if pending is not None:
-                pending.result()
-            pending = writer.submit(write, rejected, None if national else loaded)
-        if pending is not None:
-            pending.result()
+    key = (rel, grid.sheet)
+    for chunk in grid.chunks():
+        skip = max(0, m.header_idx + 1 - offset)
+        body = body_rows(chunk, m, grid.first_row + offset, skip)
+        offset += chunk.height
+        if body.height == 0:
+            continue
+        body = _number_cells(grid, m, body)
+        loaded, rejected, unp = normalise_sheet(body, m, ctx.as_of, ctx.config.county, grid.text)
+        read += body.height
+        rejected_n += rejected.height
+        for k, v in unp.items():
+            unparsed[k] += v
+        loaded = loaded.with_columns(*const)
+        if national:
+            keep.append(loaded)
+        else:
+            loaded_n[m.spec.table] += loaded.height
+        out.add("rejects", key, rejected.with_columns(
+            const[0], pl.lit(reject_table).alias("source_table"), pl.lit(rel).alias("file"),
+            pl.lit(grid.sheet, dtype=pl.String).alias("sheet")))
+        if not national:
+            out.add(m.spec.table, key, loaded)
     if national and keep:
         parts = reshape_national(pl.concat(keep, how="vertical_relaxed"), m.spec, set(m.colmap))
         for table, df in parts.items():
-            insert_frame(con, table, df)
+            out.add(table, key, df)
             loaded_n[table] += df.height
     grid.close()
     return read, rejected_n, dict(loaded_n), dict(unparsed)
@@ -852,11 +931,11 @@ def _number_cells(grid: Grid, m: Match, body: pl.DataFrame) -> pl.DataFrame:
                              if m.colmap[c] in masks)
 
 
-def _bad_rows(ctx, con, rel, grid: Grid, header_row: int, reject_table: str) -> int:
+def _bad_rows(ctx, out: Appender, rel, grid: Grid, header_row: int, reject_table: str) -> int:
     """Reject the records the reader found damaged (Grid.bad_rows) below the header; their count."""
     bad = [(row, reason, text) for row, (reason, text) in sorted(grid.bad_rows.items()) if row > header_row]
     if bad:
-        insert_frame(con, "rejects", pl.DataFrame({
+        out.add("rejects", (rel, grid.sheet), pl.DataFrame({
             "run_id": [ctx.run_id] * len(bad), "source_table": [reject_table] * len(bad),
             "file": [rel] * len(bad), "sheet": pl.Series([grid.sheet] * len(bad), dtype=pl.String),
             "row_number": [r for r, _, _ in bad], "reason": [why for _, why, _ in bad],

@@ -194,16 +194,25 @@ _MONEY_DROP = [",", "，", " ", "\u3000", "\u00a0", "元", "¥", "￥"]
 _UNKNOWN = ["-", "--", "—", "——", "/", "无"]
 
 
+# The warehouse's money (DECIMAL(18,2)) and whole-number (INTEGER) columns hold no more: a cell
+# beyond them is a typo or a pasted ID, and counts as a value not understood, never as a file
+# DuckDB refuses.
+MONEY_LIMIT = 1e16
+INT_LIMIT = 2**31 - 1
+
+
 def money(e: pl.Expr) -> pl.Expr:
     """1234.5, "1,234.50", "1234.50元", "¥1234" → 1234.5; "-" or empty → null."""
     s = e.str.replace_many(list(_MONEY_FOLD), list(_MONEY_FOLD.values())).str.replace_many(_MONEY_DROP, [""] * len(_MONEY_DROP))
     s = s.str.strip_chars(WS_CHARS)
-    return pl.when(s.is_in(_UNKNOWN) | (s == "")).then(None).otherwise(s).cast(pl.Float64, strict=False)
+    v = pl.when(s.is_in(_UNKNOWN) | (s == "")).then(None).otherwise(s).cast(pl.Float64, strict=False)
+    return pl.when(v.abs() < MONEY_LIMIT).then(v)  # beyond DECIMAL(18,2): not an amount (unparsed)
 
 
 def integer(e: pl.Expr) -> pl.Expr:
     s = clean(e.str.normalize("NFKC")).str.replace(r"\.0+$", "").str.replace(r"(个月|年度|[年人月个户岁])$", "")
-    return s.cast(pl.Int64, strict=False)
+    v = s.cast(pl.Int64, strict=False)
+    return pl.when(v.abs() <= INT_LIMIT).then(v)  # beyond the INTEGER column: not a count (unparsed)
 
 
 def enum(e: pl.Expr, mapping: dict[str, str]) -> pl.Expr:

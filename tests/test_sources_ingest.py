@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 import xlsxwriter
@@ -709,3 +710,47 @@ def test_encoding_is_told_by_the_whole_head_when_the_first_bytes_say_little(at, 
     else:
         head = (b"name,id,town\n" + b"a,620422199001011234,x\n" * 3000 + (row * 12000).encode("gbk"))
         assert detect_encoding(head[: 1024 * 1024]) == "gb18030"
+
+
+def test_an_amount_or_count_beyond_its_column_is_a_value_not_understood_not_a_lost_file(tmp_path):
+    """DECIMAL(18,2) and INTEGER hold no more: such a cell loads as empty and is reported unparsed."""
+    ctx = make_ctx(tmp_path)
+    write(ctx.inbox / "civil_affairs" / "低保.csv",
+          "姓名,身份证号,乡镇,救助类型,救助日期,金额（元）,状态\n"
+          f"张三,{A},红山乡,农村低保,2026-03-05,99999999999999999999999,在保\n"
+          f"李四,{B},红山乡,农村低保,2026-03-05,12.5,在保\n")
+    counts = ingest_folder(ctx, "civil_affairs")
+    assert counts["civil_affairs_assistance"] == {"read": 2, "loaded": 2, "rejected": 0, "duplicates": 0}
+    got = {r["name"]: r["amount"] for r in rows(ctx, "SELECT name, amount FROM civil_affairs_assistance")}
+    assert got == {"张三": None, "李四": Decimal("12.50")}
+    (f,) = rows(ctx, "SELECT status, reason FROM input_files")
+    assert f["status"] == "loaded" and "未能识别的值" in f["reason"] and "amount" in f["reason"]
+
+
+def test_rows_duckdb_refuses_cost_their_file_only(tmp_path, monkeypatch):
+    """The Appender inserts a folder's files in batches; one file's refused rows must not take the
+    batch's other files with them: that file is reported unreadable, the rest load."""
+    from sources import ingest
+
+    ctx = make_ctx(tmp_path)
+    head = "姓名,身份证号,乡镇,救助类型,救助日期,金额（元）,状态\n"
+    write(ctx.inbox / "civil_affairs" / "a.csv", head + f"张三,{A},红山乡,农村低保,2026-03-05,1,在保\n")
+    write(ctx.inbox / "civil_affairs" / "b.csv", head + f"李四,{B},红山乡,农村低保,2026-03-05,2,在保\n"
+          + f"王五,{A[:17]}{'0' if A[17] != '0' else '1'},红山乡,农村低保,2026-03-05,2,在保\n")
+    write(ctx.inbox / "civil_affairs" / "c.csv", head + f"赵六,{C},红山乡,农村低保,2026-03-05,3,在保\n")
+    real = ingest.insert_frame
+
+    def refuse_b(con, table, df):
+        if "source_file" in df.columns and "civil_affairs/b.csv" in df["source_file"].to_list():
+            raise duckdb.ConversionException("refused for the test")
+        real(con, table, df)
+
+    monkeypatch.setattr(ingest, "insert_frame", refuse_b)
+    counts = ingest_folder(ctx, "civil_affairs")
+    assert sorted(r["name"] for r in rows(ctx, "SELECT name FROM civil_affairs_assistance")) == ["张三", "赵六"]
+    files = {r["file"]: r for r in rows(ctx, "SELECT * FROM input_files")}
+    assert files["civil_affairs/b.csv"]["status"] == "unreadable"
+    assert "refused for the test" in files["civil_affairs/b.csv"]["reason"]
+    assert counts["civil_affairs_assistance"]["loaded"] == 2
+    assert not rows(ctx, "SELECT * FROM rejects WHERE file = 'civil_affairs/b.csv'")
+    accounting_holds(ctx)
