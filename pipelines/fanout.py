@@ -53,6 +53,9 @@ import polars as pl
 from core.config import load_config
 from core.context import RunContext
 
+# Input bytes per ingest job: a folder larger than this is read as several runs of its files on as
+# many workers (a province's settlements folder is 1.4 GB; read whole it was one 140 s, 2.5 GB job).
+PART_BYTES = 64 * 1024 * 1024
 CROSS_COUNTY_L = ("L12",)  # roster rules that compare rosters of different counties: run once
 EMPTY_BUCKET = ""  # rows without a county (a department record's own county empty, orphan members)
 
@@ -77,6 +80,20 @@ def _scratch(memory_limit: str | None, threads: int | None, tmp: Path) -> duckdb
     return con
 
 
+def part_files(files: list[dict], limit: int | None = None) -> list[list[dict]]:
+    """A folder's files (fingerprint entries, path order) cut into runs of about `limit` bytes."""
+    limit = limit or PART_BYTES
+    parts: list[list[dict]] = [[]]
+    size = 0
+    for f in files:
+        if parts[-1] and size + f["size"] > limit:
+            parts.append([])
+            size = 0
+        parts[-1].append(f)
+        size += f["size"]
+    return parts
+
+
 def _job_context(job: dict, con) -> RunContext:
     return RunContext(run_id=job["run_id"], as_of=date.fromisoformat(job["as_of"]), inbox=Path(job["inbox"]),
                       out=Path(job["out"]), config=load_config(job["config"]), con=con)
@@ -85,7 +102,8 @@ def _job_context(job: dict, con) -> RunContext:
 # ---------------------------------------------------------------- worker jobs (plain data in and out)
 
 def ingest_folder_job(job: dict) -> dict:
-    """One inbox folder read on a worker into its own DuckDB, every filled table written as Parquet."""
+    """A part of an inbox folder (a run of its files, part_files) read on a worker into its own
+    DuckDB, every filled table written as Parquet; the folder-wide steps are the province's."""
     from pipelines import flow, store
 
     t0 = time.perf_counter()
@@ -98,7 +116,7 @@ def ingest_folder_job(job: dict) -> dict:
         folder = job["folder"]
         ctx.notes["folder_tables"] = {folder: job["tables"]}
         ctx.notes["fingerprints"] = {folder: job["files"]}
-        how = flow.ingest_one(ctx, folder, None)
+        how = flow.ingest_one(ctx, folder, None, [f["file"] for f in job["files"]], job["part"] == 0)
         written = {}
         for table in store.warehouse_tables():
             (n,) = con.execute(f"SELECT count(*) FROM {table}").fetchone()
@@ -106,7 +124,7 @@ def ingest_folder_job(job: dict) -> dict:
                 path = dest / f"{table}.parquet"
                 con.execute(f"COPY {table} TO {_q(path)} (FORMAT parquet)")
                 written[table] = str(path)
-        return {"folder": folder, "how": how, "tables": written, "skipped": list(ctx.skipped),
+        return {"folder": folder, "part": job["part"], "how": how, "tables": written, "skipped": list(ctx.skipped),
                 "unparsed": ctx.notes.get("ingest_unparsed") or {},
                 "seconds": round(time.perf_counter() - t0, 3), "peak_rss_mb": _peak_rss_mb()}
     finally:
@@ -274,32 +292,50 @@ class FanOut:
 
     def ingest(self, ctx: RunContext, plan: dict[str, str]) -> None:
         from pipelines import flow
+        from sources import ingest
 
         for folder, prev in plan.items():  # unchanged folders: copied from the last run, here
             flow.ingest_one(ctx, folder, prev)
         base = self._jobs_base(ctx)
-        jobs = [{**base, "folder": folder, "tables": ctx.notes["folder_tables"].get(folder, []),
-                 "files": ctx.notes["fingerprints"].get(folder, []),
-                 "dest": str(self._work(ctx) / "ingest" / folder)}
-                for folder in flow.DEPARTMENT_FOLDERS if folder not in plan]
+        jobs = []
+        for folder in flow.DEPARTMENT_FOLDERS:
+            files = ctx.notes["fingerprints"].get(folder, [])
+            if folder in plan:
+                continue
+            if not files:  # missing, empty or a link: the province process records why
+                flow.ingest_one(ctx, folder, None)
+                continue
+            jobs += [{**base, "folder": folder, "part": k, "tables": ctx.notes["folder_tables"].get(folder, []),
+                      "files": part, "dest": str(self._work(ctx) / "ingest" / folder / str(k))}
+                     for k, part in enumerate(part_files(files))]
         con = ctx.cursor()
         peaks = ctx.notes.setdefault("fanout_peak_rss_mb", {})
         t0 = time.perf_counter()
-        done = self._run(ingest_folder_job, jobs, [f"ingest-{j['folder']}" for j in jobs])
+        done = self._run(ingest_folder_job, jobs, [f"ingest-{j['folder']}-{j['part']}" for j in jobs])
         ctx.stage_seconds["fanout_ingest_jobs"] = round(time.perf_counter() - t0, 3)  # the bench's projection
-        for got in done:
-            folder = got["folder"]
-            for table, path in got["tables"].items():
-                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet(?)", [path])
-            for entry in got["skipped"]:
-                ctx.skip(entry["kind"], entry["name"], entry["reason"])
-            unparsed = ctx.notes.setdefault("ingest_unparsed", {})
-            for table, cols in got["unparsed"].items():
-                for col, n in cols.items():
-                    unparsed.setdefault(table, {})[col] = unparsed.get(table, {}).get(col, 0) + n
-            ctx.stage_seconds[f"ingest:{folder}"] = got["seconds"]
-            peaks[f"ingest:{folder}"] = got["peak_rss_mb"]
-            flow._emit("folder", folder=folder, how=got["how"] + " (Dask)", seconds=got["seconds"])
+        by_folder: dict[str, list[dict]] = {}
+        for got in done:  # job order: a folder's parts in path order, as the single run reads them
+            by_folder.setdefault(got["folder"], []).append(got)
+        for folder, parts in by_folder.items():
+            t1 = time.perf_counter()
+            touched = set()
+            for got in parts:
+                for table, path in got["tables"].items():
+                    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet(?)", [path])
+                    touched.add(table)
+                for entry in got["skipped"]:
+                    ctx.skip(entry["kind"], entry["name"], entry["reason"])
+                unparsed = ctx.notes.setdefault("ingest_unparsed", {})
+                for table, cols in got["unparsed"].items():
+                    for col, n in cols.items():
+                        unparsed.setdefault(table, {})[col] = unparsed.get(table, {}).get(col, 0) + n
+                name = f"ingest:{folder}" + (f"#{got['part']}" if len(parts) > 1 else "")
+                ctx.stage_seconds[name] = got["seconds"]
+                peaks[name] = got["peak_rss_mb"]
+            ingest.finish_folder(ctx, con, touched & set(ctx.notes["folder_tables"].get(folder, [])))
+            ctx.stage_seconds[f"ingest_finish:{folder}"] = round(time.perf_counter() - t1, 3)
+            flow._emit("folder", folder=folder, how=f"{parts[0]['how']} (Dask, {len(parts)} 个作业)",
+                       seconds=sum(g["seconds"] for g in parts))
 
     def stage(self, ctx: RunContext, name: str):
         if name not in ("screening", "logic", "reports"):

@@ -644,20 +644,25 @@ def _dedupe(con, ctx, table: str) -> dict[tuple[str, str | None], int]:
 
 # ---------------------------------------------------------------- the stage
 
-def ingest_folder(ctx, folder: str) -> dict:
+def ingest_folder(ctx, folder: str, part: list[str] | None = None, first: bool = True) -> dict:
     """Load every file of inbox/<folder>; returns {table: {read, loaded, rejected, duplicates}}.
 
     Never raises for bad input: unreadable files and unmatched sheets are recorded in
     input_files and ctx.skip(), and the other files still load.
+
+    `part`: only these files (paths relative to the inbox, a run of the folder's files in path
+    order), and not the folder-wide steps (finish_folder), which the caller runs once every part
+    is in, in path order (pipelines/fanout.py: a province's folder read on many workers). The
+    entries of the folder that are not read are recorded by the `first` part only.
     """
     con = ctx.cursor()
     try:
-        return _ingest_folder(ctx, con, folder)
+        return _ingest_folder(ctx, con, folder, part, first)
     finally:
         con.close()
 
 
-def _ingest_folder(ctx, con, folder: str) -> dict:
+def _ingest_folder(ctx, con, folder: str, part: list[str] | None = None, first: bool = True) -> dict:
     root = Path(ctx.inbox) / folder
     counts: dict[str, dict[str, int]] = {}
     if root.is_symlink():
@@ -669,13 +674,16 @@ def _ingest_folder(ctx, con, folder: str) -> dict:
         ctx.skip("source", folder, f"目录不存在：{folder}/（该部门本次未提供数据，相关规则跳过）")
         return counts
     files, not_read = list_files(root, Path(ctx.inbox))
-    for p, why in not_read:
+    for p, why in not_read if first else ():
         rel = p.relative_to(ctx.inbox).as_posix()
         _input_file(con, ctx, folder, rel, None, status="skipped", reason=why)
         ctx.skip("file", rel, why)
     if not files:
         ctx.skip("source", folder, f"目录为空：{folder}/（该部门本次未提供数据，相关规则跳过）")
         return counts
+    if part is not None:
+        wanted = set(part)
+        files = [p for p in files if p.relative_to(ctx.inbox).as_posix() in wanted]
     specs = specs_for_folder(folder)
     touched: set[str] = set()
     unparsed_all: dict[str, dict[str, int]] = ctx.notes.setdefault("ingest_unparsed", {})
@@ -685,6 +693,15 @@ def _ingest_folder(ctx, con, folder: str) -> dict:
     finally:
         out.close()
     _settle_failed(ctx, con, folder, out.failed, counts)
+    if part is None:
+        finish_folder(ctx, con, touched, counts)
+    return counts
+
+
+def finish_folder(ctx, con, touched: set[str], counts: dict | None = None) -> dict:
+    """The folder-wide steps once all its rows are in: members' county from their household, exact
+    duplicates (the first in reading order kept), a 户编号 on two household rows."""
+    counts = counts if counts is not None else defaultdict(lambda: defaultdict(int))
     if {"members", "measures"} & touched:
         _household_county(con, ctx)
     for table in sorted(touched):
