@@ -23,10 +23,12 @@ list it as missing, and is recorded with ctx.skip("source", table, reason).
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections import defaultdict
 from datetime import date
+from pathlib import Path
 
 from checks.expectations import Check, SourceSuite, build_suite, spec
 from checks.sql import create_macros
@@ -79,16 +81,39 @@ def run_source_checks(ctx: RunContext) -> dict:
     docs = None
     if payload["tables"]:
         docs = str(docs_dir / "index.html")
-        worker = ctx.notes.get("docs_worker")
-        if worker is not None:
-            worker.submit(payload)
-        else:
-            from checks.ge_docs import render
-
-            render(payload)
+        _render(ctx, payload)
+        docs_dir.mkdir(parents=True, exist_ok=True)
+        (docs_dir / COUNTS_FILE).write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
     ctx.notes["source_checks_seconds"] = round(time.perf_counter() - t0, 3)
     return {"tables": dict(summary), "data_docs": docs,
             "expectations": {t: e["counts"] for t, e in payload["tables"].items()}}
+
+
+COUNTS_FILE = "expectation_counts.json"  # the Data Docs' input, kept beside them (counts only)
+
+
+def _render(ctx: RunContext, payload: dict) -> None:
+    """Data Docs from the counts: in the run's Data Docs worker when the flow started one, else here."""
+    worker = ctx.notes.get("docs_worker")
+    if worker is not None:
+        worker.submit(payload)
+    else:
+        from checks.ge_docs import render
+
+        render(payload)
+
+
+def render_data_docs_again(ctx: RunContext, published: Path) -> None:
+    """A rerun that took the source checks from the earlier run (pipelines/flow.py reuse_results):
+    its Data Docs rendered from the counts that run kept beside its own, under this run's id."""
+    path = published / "data_docs" / COUNTS_FILE
+    if path.is_file():
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        docs_dir = ctx.reports_dir / "data_docs"
+        payload.update(run_id=ctx.run_id, docs_dir=str(docs_dir))
+        _render(ctx, payload)
+        docs_dir.mkdir(parents=True, exist_ok=True)
+        (docs_dir / COUNTS_FILE).write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
 
 
 def _insert(con, rows: list[tuple]) -> None:

@@ -217,9 +217,10 @@ def rules_digest() -> str:
 
 
 # Tables of the stages a rerun on unchanged inputs takes from the earlier run (plan_results):
-# linkage, screening, logic and apply_feedback write these and nothing else the warehouse keeps.
-RESULT_STAGES = ("linkage", "screening", "logic", "apply_feedback")
-RESULT_TABLES = ("record_links", "warnings", "logic_errors")
+# source checks, linkage, screening, logic and apply_feedback write these and nothing else the
+# warehouse keeps (feedback, between them, still runs: it reads nothing when no workbook came back).
+RESULT_STAGES = ("source_checks", "linkage", "screening", "logic", "apply_feedback")
+RESULT_TABLES = ("source_checks", "record_links", "warnings", "logic_errors")
 
 
 def plan_results(ctx: RunContext, fingerprints: dict, plan: dict[str, str]) -> str | None:
@@ -233,6 +234,9 @@ def plan_results(ctx: RunContext, fingerprints: dict, plan: dict[str, str]) -> s
     run (the latest completed one with an earlier as-of date) is its previous run too, since no
     run completed after it. Returned workbooks are excluded because the earlier run recorded them:
     read again they are duplicates, and the run's verifications differ.
+
+    Its reports must be the ones published for the date (their summary.json names it): the
+    township workbooks are copied from there, and the Data Docs rendered again from its counts.
 
     A night with a new as-of date computes everything after ingest again: ages, windows,
     deadlines, freshness and 新增/持续 all move with it.
@@ -249,7 +253,24 @@ def plan_results(ctx: RunContext, fingerprints: dict, plan: dict[str, str]) -> s
         return None
     prev_fp = json.loads(row[0])
     same = all(prev_fp.get(k) == fingerprints.get(k) for k in {*prev_fp, *fingerprints} if k != FEEDBACK_FOLDER)
-    return prev_id if same and not prev_fp.get(FEEDBACK_FOLDER) else None
+    if not same or prev_fp.get(FEEDBACK_FOLDER) or _published_run(ctx) != prev_id:
+        return None
+    return prev_id
+
+
+def _published_run(ctx: RunContext) -> str | None:
+    """The run whose reports stand in OUT/reports/<as-of>/ (its summary.json), when none of its
+    workbooks was changed after it was published."""
+    folder = ctx.published_reports_dir
+    summary = folder / "summary.json"
+    try:
+        run_id = json.loads(summary.read_text(encoding="utf-8")).get("run_id")
+        stamp = summary.stat().st_mtime
+        if any(p.stat().st_mtime > stamp for p in folder.glob("*/*.xlsx")):
+            return None
+    except (OSError, ValueError):
+        return None
+    return run_id
 
 
 def reuse_results(ctx: RunContext, prev_id: str) -> None:
@@ -269,6 +290,7 @@ def reuse_results(ctx: RunContext, prev_id: str) -> None:
     for entry in json.loads(row[0]) if row and row[0] else []:
         if entry.get("kind") != "report" and entry not in ctx.skipped:
             ctx.skip(entry["kind"], entry["name"], entry["reason"])
+    source_checks.render_data_docs_again(ctx, ctx.published_reports_dir)
 
 
 def _clear_folder(con, run_id: str, folder: str, tables: list[str]) -> None:
@@ -345,8 +367,11 @@ def _transient_unreadable(con, run_id: str, folder: str) -> list[str]:
         " AND regexp_matches(reason, ?) ORDER BY 1", [run_id, folder, TRANSIENT_REASON]).fetchall()]
 
 
-def ingest_one(ctx: RunContext, folder: str, reuse_from: str | None) -> str:
+def ingest_one(ctx: RunContext, folder: str, reuse_from: str | None,
+               part: list[str] | None = None, first: bool = True) -> str:
     """Load one inbox folder into the working database (or copy it unchanged). Safe to retry.
+
+    `part` / `first`: only these of its files, as sources.ingest.ingest_folder reads a part.
 
     The reader never raises for a bad file: it records it as unreadable and goes on.
     When the reason is the file system's (permission denied, file gone, I/O error: a
@@ -367,7 +392,7 @@ def ingest_one(ctx: RunContext, folder: str, reuse_from: str | None) -> str:
             how = f"unchanged since run {reuse_from}: rows copied, not re-read"
             tries = 1
             break
-        ingest_stage.ingest_folder(ctx, folder)
+        ingest_stage.ingest_folder(ctx, folder, part, first)
         how = "read" + (f" (attempt {attempt + 1})" if attempt else "")
         tries = attempt + 1
         flaky = _transient_unreadable(con, ctx.run_id, folder)
@@ -411,9 +436,13 @@ def _mark(ctx: RunContext, name: str, cpu0: float) -> None:
 
 def reports(ctx, write_workbooks: Callable = workbooks.write_township_workbooks):
     """The reports stage: township workbooks (in this process, or county by county on Dask
-    workers: pipelines/fanout.py), the scorecard, and the Data Docs the worker rendered."""
-    return {"workbooks": write_workbooks(ctx), "scorecard": scorecard.write_scorecard(ctx),
-            "data_docs": await_data_docs(ctx)}
+    workers: pipelines/fanout.py; a rerun on unchanged inputs copies the earlier run's), the
+    scorecard, and the Data Docs the worker rendered."""
+    if ctx.notes.get("results_from"):
+        books = workbooks.copy_township_workbooks(ctx, ctx.published_reports_dir)
+    else:
+        books = write_workbooks(ctx)
+    return {"workbooks": books, "scorecard": scorecard.write_scorecard(ctx), "data_docs": await_data_docs(ctx)}
 
 
 def await_data_docs(ctx: RunContext) -> str | None:

@@ -42,6 +42,7 @@ Choices where outputs.md is silent:
 from __future__ import annotations
 
 import re
+import shutil
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -695,6 +696,18 @@ def write_township_workbooks(ctx) -> list[Path]:
         w, u = write_county_workbooks(book, plan, ctx.reports_dir)
         written += w
         unrouted += u
+    return finish_workbooks(ctx, written, unrouted)
+
+
+def copy_township_workbooks(ctx, published: Path) -> list[Path]:
+    """A rerun on unchanged inputs (pipelines/flow.py plan_results): the earlier run's township and
+    unrouted workbooks, copied from its published reports — written from the same findings, they
+    are these, byte for byte (no run id or time is in a workbook)."""
+    written, unrouted = [], []
+    for sub, into in (("townships", written), ("unrouted", unrouted)):
+        (ctx.reports_dir / sub).mkdir(parents=True, exist_ok=True)
+        for src in sorted((published / sub).glob("*.xlsx")):
+            into.append(Path(shutil.copy2(src, ctx.reports_dir / sub / src.name)))
     return finish_workbooks(ctx, written, unrouted)
 
 

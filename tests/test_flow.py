@@ -213,7 +213,7 @@ def test_a_second_run_on_the_same_out_is_refused(county, tmp_path):
 def _findings(out, run_id):
     con = _catalogue(out)
     result = {}
-    for table in ("warnings", "logic_errors", "record_links"):
+    for table in ("warnings", "logic_errors", "record_links", "source_checks"):
         cols = [c for (c,) in con.execute(
             "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND column_name <> 'run_id'"
             " ORDER BY column_index", [table]).fetchall()]
@@ -261,10 +261,18 @@ def test_rerun_of_the_same_inbox_and_date_gives_identical_findings_and_workbooks
     # Nothing changed since: the findings are taken from the last run, not computed, and are the same
     third = _run(inbox, config, out)
     assert third.notes["results_from"] == second.run_id
-    assert "linkage" not in third.stage_seconds and "reuse_results" in third.stage_seconds
+    assert not {"source_checks", "linkage", "screening"} & set(third.stage_seconds)
+    assert "reuse_results" in third.stage_seconds
     assert _findings(out, third.run_id) == a
     assert sorted(map(str, third.skipped)) == sorted(map(str, second.skipped))
     assert _workbook_cells(reports, third.run_id) == workbooks
+    docs = list((reports / "data_docs" / "validations").rglob("*.html"))
+    assert docs and any(third.run_id in p.read_text("utf-8") for p in docs)  # rendered again, this run's
+
+    # A workbook changed in the published folder after the run: the findings are computed afresh
+    book = next(reports.glob("townships/*.xlsx"))
+    os.utime(book, (time.time() + 5, time.time() + 5))
+    assert _run(inbox, config, out).notes["results_from"] is None
 
     # Another as-of date, or a returned workbook in the inbox, computes them again
     assert _run(inbox, config, out, as_of=date(2026, 11, 25)).notes["results_from"] is None
