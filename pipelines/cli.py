@@ -30,22 +30,43 @@ def configured_prefect_url() -> str | None:
     if "PREFECT_API_URL" in os.environ:
         return os.environ["PREFECT_API_URL"].strip() or None
     home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
-    candidates = [Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml"),
-                  Path("prefect.toml"), Path(".env"), Path("pyproject.toml")]
-    mentions = False
-    for path in candidates:
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        if "PREFECT_API_URL" in text or (path.name in ("prefect.toml", "pyproject.toml")
-                                        and ("[api]" in text or "[tool.prefect.api]" in text)):
-            mentions = True
+    mentions = (_toml_names_url(Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml"), "profiles")
+                or _toml_names_url(Path("prefect.toml"), "api")
+                or _toml_names_url(Path("pyproject.toml"), "tool", "prefect", "api")
+                or _env_names_url(Path(".env")))
     if not mentions:
         return None
     from prefect.settings import PREFECT_API_URL
 
     return PREFECT_API_URL.value() or None
+
+
+def _toml_names_url(path: Path, *keys: str) -> bool:
+    """Whether a Prefect settings file sets an API URL: a profile's PREFECT_API_URL (keys "profiles"),
+    or `url` in the table at `keys` (prefect.toml's [api], pyproject's [tool.prefect.api]). Parsed,
+    not searched as text: a comment naming PREFECT_API_URL (this project's own pyproject.toml has
+    one) must not cost every run Prefect's import."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return False
+    if keys == ("profiles",):
+        return any(isinstance(p, dict) and "PREFECT_API_URL" in p for p in data.values())
+    return "url" in data
+
+
+def _env_names_url(path: Path) -> bool:
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return False
+    return any(line.strip().removeprefix("export ").lstrip().startswith("PREFECT_API_URL") for line in lines)
 
 
 def _answers(url: str, timeout: float = 3.0) -> bool:

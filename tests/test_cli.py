@@ -53,6 +53,9 @@ def test_without_a_prefect_server_the_run_never_imports_prefect(tmp_path):
     from flow_inbox import make_inbox
 
     inbox = make_inbox(tmp_path, households=10, settlements=10)
+    # a project file that only mentions the setting in a comment (as fangpin's own does) sets no server
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"  # PREFECT_API_URL: see the README\n',
+                                             encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
     code = (
@@ -83,3 +86,6 @@ def test_a_configured_server_comes_from_the_environment_or_a_prefect_profile(tmp
     assert configured_prefect_url() is None
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4300/api")
     assert configured_prefect_url() == "http://127.0.0.1:4300/api"
+    monkeypatch.delenv("PREFECT_API_URL")
+    (tmp_path / "prefect.toml").write_text('[api]\nurl = "http://127.0.0.1:4301/api"\n', encoding="utf-8")
+    assert configured_prefect_url() == "http://127.0.0.1:4301/api"
