@@ -409,7 +409,7 @@ def _night(label: str, what: str, run: dict, first_wall: float, target: bool = T
     summary = run["summary"]
     took = [f"{len(summary.get('reused', {}))} folder(s) copied, not re-read"]
     if summary.get("results_from"):
-        took.append("linkage, screening and logic taken from the first night")
+        took.append("source checks, linkage, screening, logic and workbooks taken from the first night")
     print(f"  {label:17} {run['wall']:8.1f} s   {run['wall'] / first_wall:6.1%} of the first"
           + (" (target ≤ 25 %)" if target else "") + f" — {what}; " + "; ".join(took)
           + f"; CPU {run['cpu']:.0f} s; peak RSS {run['peak_rss_mb'] / 1024:.2f} GB")
