@@ -8,12 +8,14 @@ module only supplies its `ingest` and `stage` callables.
 What runs where (every worker job receives paths and plain settings, opens its own DuckDB in
 memory and writes Parquet; nothing ships a live connection):
 
-1. **ingest, per inbox folder, on the workers** — department files of a province inbox are not
-   split by county (rows carry a county column), so the unit of reading is the folder: each
-   job runs the ordinary `flow.ingest_one` into a private database and writes every table it
-   filled to `OUT/.work/<run_id>.fanout/ingest/<folder>/<table>.parquet`. Folders unchanged
-   since the last completed run are copied in the province process as today.
-2. **once, in the province process** — the Parquet is loaded into the run's working database;
+1. **ingest, in parts, on the workers** — department files of a province inbox are not split by
+   county (rows carry a county column), so the unit of reading is a run of a folder's files of
+   about PART_BYTES, in path order: each job runs the ordinary `flow.ingest_one` on its files
+   into a private database and writes every table it filled to
+   `OUT/.work/<run_id>.fanout/ingest/<folder>/<part>/<table>.parquet`. Folders unchanged since
+   the last completed run are copied in the province process as today.
+2. **once, in the province process** — the parts are loaded into the run's working database in
+   path order and each folder's folder-wide steps run once (sources.ingest.finish_folder);
    townships are resolved, source checks, feedback and record linkage run as today (they are
    province-wide already). Then the province-wide ID index is built: `roster_persons` (an ID on
    ANY county's active roster belongs to that member's household; an ID on two rosters to the
@@ -267,7 +269,7 @@ class FanOut:
         """Every job on the cluster; their results in job order, once all of them finished.
 
         Tracked by Prefect (a flow run): each job is a Prefect task run named after its folder
-        or county (`ingest-housing`, `county-安宁县`), submitted through prefect_dask's
+        or county (`ingest-housing-0`, `county-安宁县`), submitted through prefect_dask's
         DaskTaskRunner, and retried by Prefect (JOB_RETRIES). Not tracked: plain Dask futures,
         retried by Dask. Either way the run goes on only when every job finished, so nothing is
         published from a partial set of counties; a job that failed after its retries fails

@@ -537,7 +537,7 @@ class Appender:
 
     polars normalises the next file while DuckDB appends (both release the GIL); at most one
     batch is being inserted. Rows keep reading order (the first occurrence of a duplicate is
-    the one kept). A batch DuckDB refuses is inserted again frame by frame; a frame refused
+    the one kept). A batch that is refused is inserted again frame by frame; a frame refused
     again is noted in `failed` by (file, sheet), and the folder reports that file unreadable
     (_settle_failed) while the others load.
     """
@@ -566,11 +566,11 @@ class Appender:
     def _insert(self, table: str, frames) -> None:
         try:
             insert_frame(self.cur, table, pl.concat([df for _, df in frames], how="diagonal_relaxed", rechunk=False))
-        except duckdb.Error:
+        except Exception:  # any refusal (DuckDB's, or Arrow's on the way) is a file's problem, not the run's
             for key, df in frames:
                 try:
                     insert_frame(self.cur, table, df)
-                except duckdb.Error as exc:
+                except Exception as exc:  # noqa: PERF203 - each frame alone, to find the file
                     self.failed.setdefault(key, f"{type(exc).__name__}: {str(exc)[:200]}")
 
     def wait(self) -> None:

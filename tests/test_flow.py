@@ -148,13 +148,13 @@ def test_transient_file_error_is_retried_without_doubling_rows(county, tmp_path,
     real = sources.ingest.ingest_folder
     calls = {"housing": 0}
 
-    def flaky(ctx, folder):
+    def flaky(ctx, folder, *part):
         if folder == "housing":
             calls["housing"] += 1
             if calls["housing"] == 1:
-                real(ctx, folder)
+                real(ctx, folder, *part)
                 raise PermissionError("房屋鉴定.csv is being written by another program")
-        return real(ctx, folder)
+        return real(ctx, folder, *part)
 
     monkeypatch.setattr(sources.ingest, "ingest_folder", flaky)
     monkeypatch.setattr(flow.time, "sleep", lambda s: None)
@@ -176,11 +176,11 @@ def test_a_bug_is_not_retried_and_the_failed_run_is_recorded_but_never_latest(co
     good = _run(county[0], county[1], out)
     real, calls = sources.ingest.ingest_folder, []
 
-    def buggy(ctx, folder):
+    def buggy(ctx, folder, *part):
         if folder == "education":
             calls.append(folder)
             raise KeyError("学段")
-        return real(ctx, folder)
+        return real(ctx, folder, *part)
 
     monkeypatch.setattr(sources.ingest, "ingest_folder", buggy)
     with pytest.raises(KeyError):

@@ -17,13 +17,13 @@ def test_prefect_task_retries_a_transient_error_and_not_a_bug(prefect_harness, t
     out = tmp_path / "out"
     real, calls = sources.ingest.ingest_folder, []
 
-    def flaky(ctx, folder):
+    def flaky(ctx, folder, *part):
         if folder == "housing":
             calls.append(folder)
             if len(calls) == 1:
-                real(ctx, folder)
+                real(ctx, folder, *part)
                 raise OSError("网络共享暂时不可用")
-        return real(ctx, folder)
+        return real(ctx, folder, *part)
 
     monkeypatch.setattr(sources.ingest, "ingest_folder", flaky)
     run_id = flow.nightly(inbox=str(inbox), config=str(tmp_path / "fangpin.toml"), as_of="2026-11-24", out=str(out))
@@ -36,11 +36,11 @@ def test_prefect_task_retries_a_transient_error_and_not_a_bug(prefect_harness, t
 
     calls.clear()
 
-    def buggy(ctx, folder):
+    def buggy(ctx, folder, *part):
         if folder == "housing":
             calls.append(folder)
             raise ValueError("a bug, not the file system")
-        return real(ctx, folder)
+        return real(ctx, folder, *part)
 
     monkeypatch.setattr(sources.ingest, "ingest_folder", buggy)
     with pytest.raises(ValueError):
