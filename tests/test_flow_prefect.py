@@ -51,3 +51,19 @@ def test_prefect_task_retries_a_transient_error_and_not_a_bug(prefect_harness, t
     assert [s for (s,) in con.execute("SELECT status FROM runs ORDER BY started_at").fetchall()] == [
         "completed", "failed"]
     assert con.execute("SELECT run_id FROM latest_run").fetchone()[0] == run_id
+
+
+def test_a_rerun_as_a_flow_run_takes_the_findings_as_a_task(prefect_harness, tmp_path):
+    """The rerun's reuse of the earlier findings is a stage task of the flow run like the others."""
+    inbox = make_inbox(tmp_path, households=20, settlements=30)
+    args = {"inbox": str(inbox), "config": str(tmp_path / "fangpin.toml"), "as_of": "2026-11-24",
+            "out": str(tmp_path / "out")}
+    first = flow.nightly(**args)
+    state = flow.nightly(**args, return_state=True)
+    second = flow.last_context
+    assert state.is_completed() and second.notes["results_from"] == first
+    assert "reuse_results" in second.stage_seconds and "screening" not in second.stage_seconds
+    con = duckdb.connect(str(tmp_path / "out" / "warehouse.duckdb"), read_only=True)
+    counts = dict(con.execute("SELECT run_id, count(*) FROM warnings GROUP BY ALL").fetchall())
+    con.close()
+    assert counts[first] == counts[second.run_id] > 0
