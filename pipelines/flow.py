@@ -201,16 +201,17 @@ def plan_reuse(ctx: RunContext, fingerprints: dict, reread: bool) -> dict[str, s
 
 @functools.cache
 def rules_digest() -> str:
-    """SHA-256 prefix of what turns loaded rows into findings: the code and SQL of checks/, sql/ and
-    core/ (rules, registry, models, configuration), and the versions of the libraries whose answers
-    land in them. An upgrade of any of them computes the findings afresh (plan_results)."""
+    """SHA-256 prefix of what turns loaded rows into findings and workbooks: the code, SQL and
+    templates of checks/, sql/, core/ and reports/ (rules, registry, models, configuration, the
+    workbook's layout), and the versions of the libraries whose answers land in them. An upgrade
+    of any of them computes the findings and writes the workbooks afresh (plan_results)."""
     h = hashlib.sha256()
     root = SPECS_DIR.parent.parent
-    for p in sorted(q for d in ("checks", "sql", "core") for q in (root / d).rglob("*")
+    for p in sorted(q for d in ("checks", "sql", "core", "reports") for q in (root / d).rglob("*")
                     if q.is_file() and "__pycache__" not in q.parts):
         h.update(p.relative_to(root).as_posix().encode())
         h.update(p.read_bytes())
-    for dist in ("duckdb", "polars", "splink", "chinesecalendar"):
+    for dist in ("duckdb", "polars", "splink", "chinesecalendar", "xlsxwriter"):
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):
             h.update(f"{dist}=={importlib.metadata.version(dist)}".encode())
     return h.hexdigest()[:16]
