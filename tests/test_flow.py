@@ -273,6 +273,10 @@ def test_rerun_of_the_same_inbox_and_date_gives_identical_findings_and_workbooks
     book = next(reports.glob("townships/*.xlsx"))
     os.utime(book, (time.time() + 5, time.time() + 5))
     assert _run(inbox, config, out).notes["results_from"] is None
+    # Another version of the rules or the workbook's layout: computed afresh as well
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(flow, "rules_digest", lambda: "another version")
+        assert _run(inbox, config, out).notes["results_from"] is None
 
     # Another as-of date, or a returned workbook in the inbox, computes them again
     assert _run(inbox, config, out, as_of=date(2026, 11, 25)).notes["results_from"] is None
