@@ -82,8 +82,6 @@ def run_source_checks(ctx: RunContext) -> dict:
     if payload["tables"]:
         docs = str(docs_dir / "index.html")
         _render(ctx, payload)
-        docs_dir.mkdir(parents=True, exist_ok=True)
-        (docs_dir / COUNTS_FILE).write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
     ctx.notes["source_checks_seconds"] = round(time.perf_counter() - t0, 3)
     return {"tables": dict(summary), "data_docs": docs,
             "expectations": {t: e["counts"] for t, e in payload["tables"].items()}}
@@ -93,7 +91,8 @@ COUNTS_FILE = "expectation_counts.json"  # the Data Docs' input, kept beside the
 
 
 def _render(ctx: RunContext, payload: dict) -> None:
-    """Data Docs from the counts: in the run's Data Docs worker when the flow started one, else here."""
+    """Data Docs from the counts: in the run's Data Docs worker when the flow started one, else here;
+    the counts kept beside them (COUNTS_FILE), for a rerun to render again."""
     worker = ctx.notes.get("docs_worker")
     if worker is not None:
         worker.submit(payload)
@@ -101,6 +100,9 @@ def _render(ctx: RunContext, payload: dict) -> None:
         from checks.ge_docs import render
 
         render(payload)
+    docs_dir = Path(payload["docs_dir"])
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    (docs_dir / COUNTS_FILE).write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
 
 
 def render_data_docs_again(ctx: RunContext, published: Path) -> None:
@@ -109,11 +111,8 @@ def render_data_docs_again(ctx: RunContext, published: Path) -> None:
     path = published / "data_docs" / COUNTS_FILE
     if path.is_file():
         payload = json.loads(path.read_text(encoding="utf-8"))
-        docs_dir = ctx.reports_dir / "data_docs"
-        payload.update(run_id=ctx.run_id, docs_dir=str(docs_dir))
+        payload.update(run_id=ctx.run_id, docs_dir=str(ctx.reports_dir / "data_docs"))
         _render(ctx, payload)
-        docs_dir.mkdir(parents=True, exist_ok=True)
-        (docs_dir / COUNTS_FILE).write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
 
 
 def _insert(con, rows: list[tuple]) -> None:

@@ -30,9 +30,10 @@ def configured_prefect_url() -> str | None:
     if "PREFECT_API_URL" in os.environ:
         return os.environ["PREFECT_API_URL"].strip() or None
     home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
-    mentions = (_toml_names_url(Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml"), "profiles")
-                or _toml_names_url(Path("prefect.toml"), "api")
-                or _toml_names_url(Path("pyproject.toml"), "tool", "prefect", "api")
+    profiles = _toml_table(Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml"), "profiles")
+    mentions = (any(isinstance(p, dict) and "PREFECT_API_URL" in p for p in profiles.values())
+                or "url" in _toml_table(Path("prefect.toml"), "api")
+                or "url" in _toml_table(Path("pyproject.toml"), "tool", "prefect", "api")
                 or _env_names_url(Path(".env")))
     if not mentions:
         return None
@@ -41,24 +42,19 @@ def configured_prefect_url() -> str | None:
     return PREFECT_API_URL.value() or None
 
 
-def _toml_names_url(path: Path, *keys: str) -> bool:
-    """Whether a Prefect settings file sets an API URL: a profile's PREFECT_API_URL (keys "profiles"),
-    or `url` in the table at `keys` (prefect.toml's [api], pyproject's [tool.prefect.api]). Parsed,
-    not searched as text: a comment naming PREFECT_API_URL (this project's own pyproject.toml has
-    one) must not cost every run Prefect's import."""
+def _toml_table(path: Path, *keys: str) -> dict:
+    """The table at `keys` of a Prefect settings file ({} when absent or unreadable). Parsed, not
+    searched as text: a comment naming PREFECT_API_URL (this project's own pyproject.toml has one)
+    must not cost every run Prefect's import."""
     import tomllib
 
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8", errors="replace"))
     except (OSError, tomllib.TOMLDecodeError):
-        return False
+        return {}
     for key in keys:
         data = data.get(key) if isinstance(data, dict) else None
-    if not isinstance(data, dict):
-        return False
-    if keys == ("profiles",):
-        return any(isinstance(p, dict) and "PREFECT_API_URL" in p for p in data.values())
-    return "url" in data
+    return data if isinstance(data, dict) else {}
 
 
 def _env_names_url(path: Path) -> bool:

@@ -151,11 +151,17 @@ def reader_digest() -> str:
 
     Computed once per process, as the code this process loaded was when it started.
     """
+    return _files_digest((p.name, p) for p in sorted([*SPECS_DIR.parent.glob("*.py"), *SPECS_DIR.glob("*.toml")]))
+
+
+def _files_digest(files, extra=()) -> str:
+    """SHA-256 prefix over (label, file) pairs, each label and content, then the `extra` strings."""
     h = hashlib.sha256()
-    root = SPECS_DIR.parent
-    for p in sorted([*root.glob("*.py"), *SPECS_DIR.glob("*.toml")]):
-        h.update(p.name.encode())
-        h.update(p.read_bytes())
+    for label, path in files:
+        h.update(label.encode())
+        h.update(path.read_bytes())
+    for text in extra:
+        h.update(text.encode())
     return h.hexdigest()[:16]
 
 
@@ -205,16 +211,14 @@ def rules_digest() -> str:
     templates of checks/, sql/, core/ and reports/ (rules, registry, models, configuration, the
     workbook's layout), and the versions of the libraries whose answers land in them. An upgrade
     of any of them computes the findings and writes the workbooks afresh (plan_results)."""
-    h = hashlib.sha256()
     root = SPECS_DIR.parent.parent
-    for p in sorted(q for d in ("checks", "sql", "core", "reports") for q in (root / d).rglob("*")
-                    if q.is_file() and "__pycache__" not in q.parts):
-        h.update(p.relative_to(root).as_posix().encode())
-        h.update(p.read_bytes())
+    files = sorted(q for d in ("checks", "sql", "core", "reports") for q in (root / d).rglob("*")
+                   if q.is_file() and "__pycache__" not in q.parts)
+    versions = []
     for dist in ("duckdb", "polars", "splink", "chinesecalendar", "xlsxwriter"):
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):
-            h.update(f"{dist}=={importlib.metadata.version(dist)}".encode())
-    return h.hexdigest()[:16]
+            versions.append(f"{dist}=={importlib.metadata.version(dist)}")
+    return _files_digest(((p.relative_to(root).as_posix(), p) for p in files), versions)
 
 
 # Tables of the stages a rerun on unchanged inputs takes from the earlier run (plan_results):
@@ -244,9 +248,7 @@ def plan_results(ctx: RunContext, fingerprints: dict, plan: dict[str, str]) -> s
     """
     if not plan or fingerprints.get(FEEDBACK_FOLDER):
         return None
-    prev_id = next(iter(plan.values()))
-    if any(plan.get(f) != prev_id for f in DEPARTMENT_FOLDERS if fingerprints.get(f)):
-        return None
+    prev_id = next(iter(plan.values()))  # plan_reuse's one run: with every fingerprint equal, every folder
     row = ctx.cursor().execute(
         "SELECT fingerprints, as_of_date FROM hist.runs WHERE run_id = ? AND status = 'completed'", [prev_id]
     ).fetchone()
@@ -279,9 +281,7 @@ def reuse_results(ctx: RunContext, prev_id: str) -> None:
     seen by this run, as it would be when computed afresh), with what those stages reported skipped."""
     con = ctx.cursor()
     for table in RESULT_TABLES:
-        first_seen = tuple(c for (c,) in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = ?"
-            " AND column_name = 'first_seen_run'", [table]).fetchall())
+        first_seen = tuple(c for c in ("first_seen_run",) if c in ingest_stage.table_columns(con, table))
         replace = ", ".join(["?::VARCHAR AS run_id",
                              *(f"(CASE WHEN {c} = ? THEN ? ELSE {c} END) AS {c}" for c in first_seen)])
         params = [ctx.run_id, *(v for _ in first_seen for v in (prev_id, ctx.run_id)), prev_id]
